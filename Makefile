@@ -1,0 +1,23 @@
+# Two entry points for a fresh machine: `make rehearse` and `make test`.
+# Both create .venv when it is missing and install quizkit into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.quizkit-installed
+
+.PHONY: rehearse test clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+rehearse: $(INSTALLED)
+	$(BIN)/quizkit rehearse
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info quizkit-rehearsal.db*
