@@ -1,0 +1,181 @@
+"""Answer normalisation and matching, and question codes.
+
+`normalise` turns what a participant typed into the form that is compared: "  Sì! " and "si" both
+become "si". `is_correct` matches a raw answer against a question's accepted answers. A question code
+is two letters and the question number ("KX4"). Codes travel as Telegram deep-link payloads, so they
+use only the characters that a payload allows.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import unicodedata
+from collections.abc import Collection, Sequence
+
+from quizkit.errors import InvalidQuestion
+
+__all__ = [
+    "CODE_LETTERS",
+    "KINDS",
+    "RESERVED_CODES",
+    "generate_code",
+    "is_correct",
+    "normalise",
+    "normalise_code_input",
+    "parse_number",
+    "validate_answers",
+    "validate_code",
+]
+
+# Question kinds that the engine can match. "choice" needs answer options, which questions do not store yet.
+KINDS = ("text", "number")
+
+# Characters trimmed around an answer, with the typographic quotes that phone keyboards insert.
+_SURROUNDING = "/,.!?;:'\"‘’‚‛“”„«»`´ "
+
+# Letters for generated codes, without look-alikes: B/8, G/6, I/L/1, O/Q/0, S/5, Z/2.
+CODE_LETTERS = "ACDEFHJKMNPRTUVWXY"
+
+# A Telegram deep-link payload (`/start PAYLOAD`) allows 1 to 64 of these characters.
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Deep-link payloads with another meaning, so no question may use them as its code.
+RESERVED_CODES = frozenset({"register"})
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+_TOLERANCE = re.compile(r"(?P<value>[^±]+?)\s*(?:±|\+-|\+/-)\s*(?P<tolerance>.+)")
+
+
+def normalise(text: str) -> str:
+    """Return `text` in the form used to compare answers.
+
+    Case-folds, strips accents (NFKD, then drops combining marks), collapses runs of whitespace to one
+    space and trims whitespace and /,.!?;:'" (typographic quotes included) around the text.
+    """
+    # NFKD runs before and after case-folding, because it maps some characters without a case
+    # mapping to letters that have one ("𝑨" to "A"), and case-folding can compose others.
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    decomposed = unicodedata.normalize("NFKD", folded)
+    without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    collapsed = " ".join(without_accents.split())
+    return collapsed.strip(_SURROUNDING)
+
+
+def parse_number(text: str) -> float | None:
+    """Return the number written in `text`, or None when it is not one number.
+
+    Accepts a comma or a dot as the decimal separator ("3,14", "3.14") and no thousands separators,
+    because "1,000" would be ambiguous between Italian and English readers.
+    """
+    candidate = text.strip().strip("!?;:'\"«» ")
+    if candidate.endswith(".") and _NUMBER.fullmatch(candidate[:-1]):
+        candidate = candidate[:-1]
+
+    if not _NUMBER.fullmatch(candidate):
+        return None
+    return float(candidate.replace(",", "."))
+
+
+def _accepted_number(accepted: str) -> tuple[float, float] | None:
+    """Split an accepted numeric answer such as "3.14 ± 0.01" into value and tolerance."""
+    match = _TOLERANCE.fullmatch(accepted.strip())
+    if match is None:
+        value = parse_number(accepted)
+        return None if value is None else (value, 0.0)
+
+    value = parse_number(match["value"])
+    tolerance = parse_number(match["tolerance"])
+    if value is None or tolerance is None:
+        return None
+    return value, abs(tolerance)
+
+
+def is_correct(raw: str, accepted: Sequence[str], kind: str = "text") -> bool:
+    """Return whether the raw answer matches one of the accepted answers.
+
+    For kind "text" the normalised forms must be equal. For kind "number" the answer must be a number
+    within the tolerance of an accepted value, written "42" (exact) or "3.14 ± 0.01" (also "+-").
+    """
+    if kind == "number":
+        value = parse_number(raw)
+        if value is None:
+            return False
+        for expected in filter(None, map(_accepted_number, accepted)):
+            centre, tolerance = expected
+            if math.isclose(value, centre, abs_tol=tolerance + 1e-9):
+                return True
+        return False
+
+    answer = normalise(raw)
+    return answer != "" and any(answer == normalise(item) for item in accepted)
+
+
+def validate_answers(answers: Sequence[str], kind: str, question_label: str) -> tuple[str, ...]:
+    """Return the accepted answers as a tuple, stripped, or raise InvalidQuestion.
+
+    A single string counts as one answer, so `answers="Roma"` means ["Roma"], not its letters.
+    """
+    if kind not in KINDS:
+        raise InvalidQuestion(
+            f"Question kind {kind!r} is not supported for {question_label}; use one of: {', '.join(KINDS)}."
+        )
+
+    items = (answers,) if isinstance(answers, str) else tuple(answers)
+    cleaned = []
+    for item in items:
+        if not isinstance(item, str) or normalise(item) == "":
+            raise InvalidQuestion(
+                f"Accepted answer {item!r} of {question_label} is empty or not text; "
+                f"give each answer as a non-empty string, e.g. ['Roma', 'Rome']."
+            )
+        if kind == "number" and _accepted_number(item) is None:
+            raise InvalidQuestion(
+                f"Accepted answer {item!r} of {question_label} is not a number; "
+                f"write it as '42' or '3.14 ± 0.01'."
+            )
+        cleaned.append(item.strip())
+    return tuple(cleaned)
+
+
+def validate_code(code: str) -> str:
+    """Return the custom question code stripped of whitespace, or raise InvalidQuestion."""
+    stripped = code.strip() if isinstance(code, str) else code
+    if not isinstance(stripped, str) or not _PAYLOAD.fullmatch(stripped):
+        raise InvalidQuestion(
+            f"Question code {code!r} is invalid: a code is 1 to 64 characters from A-Z, a-z, 0-9, "
+            f"underscore and hyphen, because it travels as a Telegram deep-link payload."
+        )
+    if stripped.casefold() in RESERVED_CODES:
+        raise InvalidQuestion(
+            f"Question code {code!r} is reserved because '/start {stripped}' has another meaning; "
+            f"choose another code."
+        )
+    return stripped
+
+
+def generate_code(number: int, codes_in_use: Collection[str], rng: random.Random | None = None) -> str:
+    """Return a new code of two random letters and the question number, e.g. "KX4".
+
+    The new code differs from every code in `codes_in_use`, ignoring case as code look-ups do.
+    """
+    chooser = rng or random.SystemRandom()
+    in_use = {item.upper() for item in codes_in_use}
+    for _ in range(1000):
+        code = f"{chooser.choice(CODE_LETTERS)}{chooser.choice(CODE_LETTERS)}{number}"
+        if code not in in_use:
+            return code
+    raise InvalidQuestion(
+        f"No free code for question {number}: every two-letter code is taken; give a custom code."
+    )
+
+
+def normalise_code_input(text: str) -> str:
+    """Return a typed code in the form used for look-ups: no spaces or punctuation around, upper case.
+
+    "kx 4" and "#KX4." both become "KX4".
+    """
+    joined = "".join(text.split())
+    trimmed = re.sub(r"^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$", "", joined)
+    return trimmed.upper()
