@@ -1,0 +1,9 @@
+"""Limits on what participants type, shared by the conversation rules and the texts that state them."""
+
+TEAM_NAME_MIN_CHARS = 3
+# Keeps a leaderboard of ten teams far below Telegram's 4096-character message limit.
+TEAM_NAME_MAX_CHARS = 64
+HEAD_COUNT_MIN = 1
+HEAD_COUNT_MAX = 499
+# /stats and the leaderboard post show this many rows.
+LEADERBOARD_TOP = 10

@@ -1,0 +1,148 @@
+"""One SQLite connection in WAL mode, shared by threads under a lock, with explicit transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from quizkit.errors import StoreError
+from quizkit.store._schema import migrate
+
+# How long a statement waits for another connection's lock before SQLite raises "database is locked".
+BUSY_TIMEOUT_MS = 5000
+
+
+def to_text(moment: datetime | None) -> str | None:
+    """Return an aware datetime as ISO 8601 text in UTC, the form stored in every time column."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError(f"Datetime {moment!r} has no time zone; pass an aware UTC datetime.")
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def to_datetime(text: str | None) -> datetime | None:
+    """Parse a stored time column back into an aware UTC datetime."""
+    if text is None:
+        return None
+    return datetime.fromisoformat(text)
+
+
+def connect_reader(path: str | Path) -> sqlite3.Connection:
+    """Open a read-only connection to a quizkit database, for another thread or process.
+
+    In WAL mode a reader sees the last committed state while a write transaction is open, so it gets
+    no "database is locked" error. The connection returns `sqlite3.Row` rows; close it when done.
+    """
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    connection.row_factory = sqlite3.Row
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
+class Database:
+    """A SQLite connection that several threads share: every statement runs under one re-entrant lock.
+
+    `transaction()` groups statements into one write transaction. Statements outside it commit one by
+    one (autocommit).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._closed = False
+
+        self._connection = sqlite3.connect(
+            self.path,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        self._connection.row_factory = sqlite3.Row
+        self._configure()
+        migrate(self._connection, self.path)
+
+    def _configure(self) -> None:
+        mode = self._connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal" and self.path != ":memory:":
+            self._connection.close()
+            raise StoreError(
+                f"Database {self.path!r} cannot use WAL mode (SQLite reported {mode!r}); "
+                f"put it on a local file system."
+            )
+        # NORMAL in WAL mode is durable against application crashes. A power loss can roll back the
+        # last transactions, but it never corrupts the database.
+        self._connection.execute("PRAGMA synchronous = NORMAL")
+        self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._connection.execute("PRAGMA foreign_keys = ON")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one write transaction: commit when it ends, roll back if it raises.
+
+        A nested block joins the outer transaction. `BEGIN IMMEDIATE` takes the write lock at the
+        start, so a writer in another process waits up to BUSY_TIMEOUT_MS for it instead of failing
+        halfway through when it upgrades a read lock.
+        """
+        with self._lock:
+            self._check_open()
+            if self._depth == 0:
+                self._connection.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._connection.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self._connection.execute("COMMIT")
+
+    def reader(self) -> sqlite3.Connection:
+        """Open a read-only connection to this database; see `connect_reader`."""
+        return connect_reader(self.path)
+
+    def close(self) -> None:
+        """Close the connection; calling it again does nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._connection.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"Store {self.path!r} is closed; open it again with Store(path).")
+
+    def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            self._check_open()
+            return self._connection.execute(sql, parameters)
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self._check_open()
+            self._connection.executemany(sql, rows)
+
+    def _one(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._execute(sql, parameters).fetchone()
+
+    def _all(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._execute(sql, parameters).fetchall()

@@ -1,0 +1,141 @@
+"""The SQLite schema, versioned with `PRAGMA user_version`.
+
+`MIGRATIONS[i]` brings a database from version i to version i + 1. Append new migrations; never edit
+one that has shipped, because databases written with it exist. Times are ISO 8601 text in UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from quizkit.errors import SchemaVersionError
+
+logger = logging.getLogger("quizkit.store")
+
+_VERSION_1 = (
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        language TEXT NOT NULL,
+        channel_id INTEGER,
+        bot_username TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        code TEXT NOT NULL COLLATE NOCASE,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        answers TEXT NOT NULL,                      -- JSON array of accepted answers
+        state TEXT NOT NULL CHECK (state IN ('draft', 'open', 'closed')),
+        created_at TEXT NOT NULL,
+        opened_at TEXT,
+        closed_at TEXT,
+        announcement_message_id INTEGER,
+        live_count INTEGER NOT NULL DEFAULT 0,      -- answer count shown by the last queued count edit
+        live_count_at TEXT,                         -- when that edit was queued
+        UNIQUE (event_id, number),
+        UNIQUE (event_id, code)
+    )
+    """,
+    """
+    CREATE TABLE participants (
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL,
+        first_name TEXT NOT NULL,
+        last_name TEXT,
+        username TEXT,
+        language_code TEXT,
+        team_name TEXT,
+        head_count INTEGER NOT NULL DEFAULT 1 CHECK (head_count BETWEEN 1 AND 499),
+        selected_question_id INTEGER REFERENCES questions(id) ON DELETE SET NULL,
+        registration_step TEXT CHECK (registration_step IN ('confirm', 'team_name', 'head_count')),
+        pending_team_name TEXT,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        PRIMARY KEY (event_id, user_id)
+    )
+    """,
+    """
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL,
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL,
+        update_id INTEGER NOT NULL,
+        raw_text TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        sent_at TEXT NOT NULL,                      -- Telegram's message date
+        received_at TEXT NOT NULL,                  -- when our server received the update
+        late INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0, 1)),
+        correct INTEGER CHECK (correct IN (0, 1)),  -- NULL until the question closes
+        rank INTEGER,                               -- 1, 2, ... among correct in-time answers
+        UNIQUE (question_id, user_id),
+        FOREIGN KEY (event_id, user_id) REFERENCES participants(event_id, user_id) ON DELETE CASCADE
+    )
+    """,
+    "CREATE INDEX answers_by_event_user ON answers(event_id, user_id)",
+    """
+    CREATE TABLE processed_updates (
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        update_id INTEGER NOT NULL,
+        processed_at TEXT NOT NULL,
+        PRIMARY KEY (event_id, update_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX processed_updates_by_time ON processed_updates(processed_at)",
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        question_id INTEGER REFERENCES questions(id) ON DELETE CASCADE,
+        action TEXT NOT NULL CHECK (action IN ('send', 'edit')),
+        purpose TEXT NOT NULL,
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        message_id INTEGER,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )
+    """,
+    "CREATE INDEX outbox_by_status ON outbox(event_id, status, id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection, path: str) -> None:
+    """Apply the missing migrations, each in its own transaction with its version bump.
+
+    Raises SchemaVersionError when the database is newer than this code, because writing to it could
+    break the newer schema.
+    """
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"Database {path!r} has schema version {version}, but this quizkit supports up to "
+            f"{SCHEMA_VERSION}; upgrade quizkit to open it."
+        )
+
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[target - 1]:
+                connection.execute(statement)
+            # PRAGMA takes no parameters; `target` is an int from range(), never user input.
+            connection.execute(f"PRAGMA user_version = {int(target)}")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        logger.debug("migrated %s to schema version %d", path, target)

@@ -1,0 +1,441 @@
+"""Reads and writes of quiz records: events, questions, participants, answers, updates and the outbox.
+
+Every method runs parameterised SQL on the shared connection. Callers group writes with
+`store.transaction()`; the engine commits one transaction per handled update.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from quizkit.errors import EventExists, OutboxItemNotFound
+from quizkit.model import (
+    Answer,
+    Event,
+    OutboxItem,
+    Participant,
+    Question,
+    QuestionState,
+    Sender,
+)
+from quizkit.store._database import Database, to_datetime, to_text
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a participant is in the conversation with the bot.
+
+    `registration_step` is None, "confirm", "team_name" or "head_count". `pending_team_name` is the
+    team name typed before the head count step.
+    """
+
+    selected_question_id: int | None = None
+    registration_step: str | None = None
+    pending_team_name: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """An outbox row with its delivery state, as `outbox_record` returns it."""
+
+    item: OutboxItem
+    status: str
+    message_id: int | None
+    last_error: str | None
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(
+        id=row["id"],
+        name=row["name"],
+        language=row["language"],
+        channel_id=row["channel_id"],
+        bot_username=row["bot_username"],
+        created_at=to_datetime(row["created_at"]),
+    )
+
+
+def _question(row: sqlite3.Row) -> Question:
+    return Question(
+        id=row["id"],
+        event_id=row["event_id"],
+        number=row["number"],
+        code=row["code"],
+        kind=row["kind"],
+        text=row["text"],
+        answers=tuple(json.loads(row["answers"])),
+        state=QuestionState(row["state"]),
+        opened_at=to_datetime(row["opened_at"]),
+        closed_at=to_datetime(row["closed_at"]),
+        announcement_message_id=row["announcement_message_id"],
+    )
+
+
+def _participant(row: sqlite3.Row) -> Participant:
+    return Participant(
+        user_id=row["user_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        language_code=row["language_code"],
+        team_name=row["team_name"],
+        head_count=row["head_count"],
+    )
+
+
+def _answer(row: sqlite3.Row) -> Answer:
+    return Answer(
+        question_id=row["question_id"],
+        user_id=row["user_id"],
+        update_id=row["update_id"],
+        raw_text=row["raw_text"],
+        normalised=row["normalised"],
+        sent_at=to_datetime(row["sent_at"]),
+        received_at=to_datetime(row["received_at"]),
+        late=bool(row["late"]),
+        correct=None if row["correct"] is None else bool(row["correct"]),
+        rank=row["rank"],
+    )
+
+
+def _outbox_item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        event_id=row["event_id"],
+        question_id=row["question_id"],
+        action=row["action"],
+        purpose=row["purpose"],
+        chat_id=row["chat_id"],
+        text=row["text"],
+        attempts=row["attempts"],
+    )
+
+
+class Store(Database):
+    """A quizkit database: one SQLite file in WAL mode that contains any number of events.
+
+    `Store(path)` creates the file or migrates it to the current schema. One Store may be shared by
+    threads; each statement and each `transaction()` runs under the store's lock. Other threads or
+    processes that only read can open `store.reader()` and never wait for the writer.
+    """
+
+    # Events
+
+    def insert_event(
+        self, name: str, language: str, channel_id: int | None, bot_username: str, created_at: datetime
+    ) -> Event:
+        """Insert an event; raise EventExists when the name is taken."""
+        try:
+            cursor = self._execute(
+                "INSERT INTO events (name, language, channel_id, bot_username, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, language, channel_id, bot_username, to_text(created_at)),
+            )
+        except sqlite3.IntegrityError:
+            raise EventExists(
+                f"Event {name!r} already exists in {self.path!r}; resume it with "
+                f"Engine.load(store, name={name!r}) or choose another name."
+            ) from None
+        return self.event_by_id(cursor.lastrowid)
+
+    def event(self, name: str) -> Event | None:
+        row = self._one("SELECT * FROM events WHERE name = ?", (name,))
+        return None if row is None else _event(row)
+
+    def event_by_id(self, event_id: int) -> Event:
+        return _event(self._one("SELECT * FROM events WHERE id = ?", (event_id,)))
+
+    def event_names(self) -> list[str]:
+        return [row["name"] for row in self._all("SELECT name FROM events ORDER BY id")]
+
+    # Questions
+
+    def insert_question(
+        self,
+        event_id: int,
+        number: int,
+        code: str,
+        kind: str,
+        text: str,
+        answers: tuple[str, ...],
+        created_at: datetime,
+    ) -> Question:
+        cursor = self._execute(
+            "INSERT INTO questions (event_id, number, code, kind, text, answers, state, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'draft', ?)",
+            (event_id, number, code, kind, text, json.dumps(list(answers)), to_text(created_at)),
+        )
+        return self.question_by_id(cursor.lastrowid)
+
+    def questions(self, event_id: int) -> list[Question]:
+        rows = self._all("SELECT * FROM questions WHERE event_id = ? ORDER BY number", (event_id,))
+        return [_question(row) for row in rows]
+
+    def question_by_id(self, question_id: int) -> Question:
+        return _question(self._one("SELECT * FROM questions WHERE id = ?", (question_id,)))
+
+    def next_question_number(self, event_id: int) -> int:
+        row = self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM questions WHERE event_id = ?", (event_id,))
+        return row[0]
+
+    def set_question_opened(self, question_id: int, opened_at: datetime) -> None:
+        self._execute(
+            "UPDATE questions SET state = 'open', opened_at = ? WHERE id = ?",
+            (to_text(opened_at), question_id),
+        )
+
+    def set_question_closed(self, question_id: int, closed_at: datetime, answers: tuple[str, ...]) -> None:
+        self._execute(
+            "UPDATE questions SET state = 'closed', closed_at = ?, answers = ? WHERE id = ?",
+            (to_text(closed_at), json.dumps(list(answers)), question_id),
+        )
+
+    def set_announcement_message_id(self, question_id: int, message_id: int) -> None:
+        self._execute(
+            "UPDATE questions SET announcement_message_id = ? WHERE id = ?", (message_id, question_id)
+        )
+
+    def live_count(self, question_id: int) -> tuple[int, datetime | None]:
+        """Return the answer count of the last queued count edit and when it was queued."""
+        row = self._one("SELECT live_count, live_count_at FROM questions WHERE id = ?", (question_id,))
+        return row["live_count"], to_datetime(row["live_count_at"])
+
+    def set_live_count(self, question_id: int, count: int, queued_at: datetime) -> None:
+        self._execute(
+            "UPDATE questions SET live_count = ?, live_count_at = ? WHERE id = ?",
+            (count, to_text(queued_at), question_id),
+        )
+
+    # Participants
+
+    def upsert_participant(self, event_id: int, sender: Sender, seen_at: datetime) -> None:
+        """Insert the sender as a participant, or refresh the names Telegram sent this time."""
+        self._execute(
+            "INSERT INTO participants (event_id, user_id, first_name, last_name, username, language_code, "
+            "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (event_id, user_id) DO UPDATE SET first_name = excluded.first_name, "
+            "last_name = excluded.last_name, username = excluded.username, "
+            "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at",
+            (
+                event_id,
+                sender.user_id,
+                sender.first_name or "",
+                sender.last_name,
+                sender.username,
+                sender.language_code,
+                to_text(seen_at),
+                to_text(seen_at),
+            ),
+        )
+
+    def participant(self, event_id: int, user_id: int) -> Participant | None:
+        row = self._one(
+            "SELECT * FROM participants WHERE event_id = ? AND user_id = ?", (event_id, user_id)
+        )
+        return None if row is None else _participant(row)
+
+    def participants(self, event_id: int) -> list[Participant]:
+        rows = self._all("SELECT * FROM participants WHERE event_id = ? ORDER BY user_id", (event_id,))
+        return [_participant(row) for row in rows]
+
+    def conversation(self, event_id: int, user_id: int) -> Conversation:
+        row = self._one(
+            "SELECT selected_question_id, registration_step, pending_team_name FROM participants "
+            "WHERE event_id = ? AND user_id = ?",
+            (event_id, user_id),
+        )
+        if row is None:
+            return Conversation()
+        return Conversation(row["selected_question_id"], row["registration_step"], row["pending_team_name"])
+
+    def set_conversation(self, event_id: int, user_id: int, conversation: Conversation) -> None:
+        self._execute(
+            "UPDATE participants SET selected_question_id = ?, registration_step = ?, pending_team_name = ? "
+            "WHERE event_id = ? AND user_id = ?",
+            (
+                conversation.selected_question_id,
+                conversation.registration_step,
+                conversation.pending_team_name,
+                event_id,
+                user_id,
+            ),
+        )
+
+    def set_team(self, event_id: int, user_id: int, team_name: str, head_count: int) -> None:
+        self._execute(
+            "UPDATE participants SET team_name = ?, head_count = ? WHERE event_id = ? AND user_id = ?",
+            (team_name, head_count, event_id, user_id),
+        )
+
+    # Answers
+
+    def insert_answer(self, event_id: int, answer: Answer) -> bool:
+        """Insert the answer; return False, changing nothing, when the user already answered the question."""
+        cursor = self._execute(
+            "INSERT INTO answers (event_id, question_id, user_id, update_id, raw_text, normalised, sent_at, "
+            "received_at, late, correct, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (question_id, user_id) DO NOTHING",
+            (
+                event_id,
+                answer.question_id,
+                answer.user_id,
+                answer.update_id,
+                answer.raw_text,
+                answer.normalised,
+                to_text(answer.sent_at),
+                to_text(answer.received_at),
+                int(answer.late),
+                None if answer.correct is None else int(answer.correct),
+                answer.rank,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def answer(self, question_id: int, user_id: int) -> Answer | None:
+        row = self._one("SELECT * FROM answers WHERE question_id = ? AND user_id = ?", (question_id, user_id))
+        return None if row is None else _answer(row)
+
+    def answers(self, question_id: int) -> list[Answer]:
+        """Return the question's answers, in time and late, in update_id order."""
+        rows = self._all("SELECT * FROM answers WHERE question_id = ? ORDER BY update_id", (question_id,))
+        return [_answer(row) for row in rows]
+
+    def answers_with_participants(self, question_id: int) -> list[tuple[Answer, Participant]]:
+        """Return the question's answers in update_id order, each with the participant who sent it."""
+        rows = self._all(
+            "SELECT a.*, p.first_name, p.last_name, p.username, p.language_code, p.team_name, p.head_count "
+            "FROM answers a JOIN participants p ON p.event_id = a.event_id AND p.user_id = a.user_id "
+            "WHERE a.question_id = ? ORDER BY a.update_id",
+            (question_id,),
+        )
+        return [(_answer(row), _participant(row)) for row in rows]
+
+    def count_answers(self, question_id: int) -> int:
+        return self._one("SELECT COUNT(*) FROM answers WHERE question_id = ?", (question_id,))[0]
+
+    def set_answer_results(self, question_id: int, results: Iterable[tuple[int, bool, int | None]]) -> None:
+        """Store `(user_id, correct, rank)` for answers of the question."""
+        self._executemany(
+            "UPDATE answers SET correct = ?, rank = ? WHERE question_id = ? AND user_id = ?",
+            [(int(correct), rank, question_id, user_id) for user_id, correct, rank in results],
+        )
+
+    def correct_in_time_answers(self, event_id: int) -> list[tuple[Participant, datetime, datetime]]:
+        """Return every correct in-time answer of the event's closed questions.
+
+        Each row is the participant, the question's opened_at and the answer's received_at.
+        """
+        rows = self._all(
+            "SELECT p.*, q.opened_at AS question_opened_at, a.received_at AS answer_received_at "
+            "FROM answers a "
+            "JOIN questions q ON q.id = a.question_id "
+            "JOIN participants p ON p.event_id = a.event_id AND p.user_id = a.user_id "
+            "WHERE a.event_id = ? AND q.state = 'closed' AND a.correct = 1 AND a.late = 0",
+            (event_id,),
+        )
+        return [
+            (_participant(row), to_datetime(row["question_opened_at"]), to_datetime(row["answer_received_at"]))
+            for row in rows
+        ]
+
+    # Processed updates
+
+    def mark_update_processed(self, event_id: int, update_id: int, processed_at: datetime) -> bool:
+        """Record the update_id; return False when it was already recorded (a redelivered update)."""
+        cursor = self._execute(
+            "INSERT INTO processed_updates (event_id, update_id, processed_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (event_id, update_id, to_text(processed_at)),
+        )
+        return cursor.rowcount == 1
+
+    def prune_processed_updates(self, event_id: int, before: datetime) -> int:
+        """Delete the update_ids recorded before `before`; return how many were deleted."""
+        cursor = self._execute(
+            "DELETE FROM processed_updates WHERE event_id = ? AND processed_at < ?",
+            (event_id, to_text(before)),
+        )
+        return cursor.rowcount
+
+    # Outbox
+
+    def enqueue(
+        self,
+        event_id: int,
+        question_id: int | None,
+        action: str,
+        purpose: str,
+        chat_id: int,
+        text: str,
+        created_at: datetime,
+    ) -> int:
+        """Queue a channel call and return its outbox id."""
+        cursor = self._execute(
+            "INSERT INTO outbox (event_id, question_id, action, purpose, chat_id, text, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (event_id, question_id, action, purpose, chat_id, text, to_text(created_at)),
+        )
+        return cursor.lastrowid
+
+    def pending_item_id(self, question_id: int, purpose: str) -> int | None:
+        """Return the id of the question's oldest pending outbox item with that purpose, if any."""
+        row = self._one(
+            "SELECT id FROM outbox WHERE question_id = ? AND purpose = ? AND status = 'pending' ORDER BY id",
+            (question_id, purpose),
+        )
+        return None if row is None else row["id"]
+
+    def replace_outbox_text(self, item_id: int, text: str) -> None:
+        self._execute("UPDATE outbox SET text = ? WHERE id = ?", (text, item_id))
+
+    def cancel_pending(self, question_id: int, purpose: str) -> int:
+        """Cancel the question's pending outbox items with that purpose; return how many."""
+        cursor = self._execute(
+            "UPDATE outbox SET status = 'cancelled' WHERE question_id = ? AND purpose = ? AND status = 'pending'",
+            (question_id, purpose),
+        )
+        return cursor.rowcount
+
+    def outbox_ready(self, event_id: int, limit: int) -> list[OutboxItem]:
+        """Return pending items that can be sent now, oldest first.
+
+        An edit is ready only once its question's announcement has a message_id.
+        """
+        rows = self._all(
+            "SELECT o.* FROM outbox o LEFT JOIN questions q ON q.id = o.question_id "
+            "WHERE o.event_id = ? AND o.status = 'pending' "
+            "AND (o.action = 'send' OR q.announcement_message_id IS NOT NULL) "
+            "ORDER BY o.id LIMIT ?",
+            (event_id, limit),
+        )
+        return [_outbox_item(row) for row in rows]
+
+    def outbox_record(self, item_id: int) -> OutboxRecord:
+        """Return the outbox row with its delivery state; raise OutboxItemNotFound for an unknown id."""
+        row = self._one("SELECT * FROM outbox WHERE id = ?", (item_id,))
+        if row is None:
+            raise OutboxItemNotFound(
+                f"Outbox item {item_id!r} not found in {self.path!r}; use an id from outbox_pending()."
+            )
+        return OutboxRecord(_outbox_item(row), row["status"], row["message_id"], row["last_error"])
+
+    def outbox_records(self, event_id: int) -> list[OutboxRecord]:
+        """Return every outbox row of the event, whatever its state, oldest first."""
+        rows = self._all("SELECT * FROM outbox WHERE event_id = ? ORDER BY id", (event_id,))
+        return [OutboxRecord(_outbox_item(row), row["status"], row["message_id"], row["last_error"]) for row in rows]
+
+    def mark_outbox_sent(self, item_id: int, message_id: int | None, sent_at: datetime) -> None:
+        self._execute(
+            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ? WHERE id = ? AND status = 'pending'",
+            (message_id, to_text(sent_at), item_id),
+        )
+
+    def mark_outbox_failed(self, item_id: int, error: str) -> None:
+        self._execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'",
+            (error, item_id),
+        )

@@ -1,0 +1,211 @@
+"""The SQLite store: pragmas, schema versions, transactions, concurrent readers, reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from quizkit.errors import EventExists, SchemaVersionError, StoreError
+from quizkit.model import Answer, Sender
+from quizkit.store import SCHEMA_VERSION, Store, connect_reader
+
+START = datetime(2024, 10, 14, 18, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store(tmp_path / "quiz.db")
+    yield opened
+    opened.close()
+
+
+def _event(store: Store, name: str = "codeweek") -> int:
+    return store.insert_event(name, "en", -1001, "quizkit_bot", START).id
+
+
+def test_store_uses_wal_and_pragmas(store):
+    connection = sqlite3.connect(store.path)
+
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._one("PRAGMA synchronous")[0] == 1  # NORMAL
+    assert store._one("PRAGMA foreign_keys")[0] == 1
+    assert store._one("PRAGMA busy_timeout")[0] == 5000
+    connection.close()
+
+
+def test_store_sets_schema_version(store):
+    assert store._one("PRAGMA user_version")[0] == SCHEMA_VERSION
+
+
+def test_store_rejects_newer_schema(tmp_path):
+    path = tmp_path / "future.db"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+
+    with pytest.raises(SchemaVersionError) as raised:
+        Store(path)
+
+    assert str(raised.value) == (
+        f"Database {str(path)!r} has schema version {SCHEMA_VERSION + 1}, but this quizkit supports up to "
+        f"{SCHEMA_VERSION}; upgrade quizkit to open it."
+    )
+
+
+def test_store_reopen_keeps_data(tmp_path):
+    path = tmp_path / "quiz.db"
+    first = Store(path)
+    event_id = _event(first)
+    first.close()
+
+    second = Store(path)
+
+    assert second.event("codeweek").id == event_id
+    assert second._one("PRAGMA user_version")[0] == SCHEMA_VERSION
+    second.close()
+
+
+def test_store_duplicate_event_raises(store):
+    _event(store)
+
+    with pytest.raises(EventExists) as raised:
+        _event(store)
+
+    assert str(raised.value) == (
+        f"Event 'codeweek' already exists in {store.path!r}; resume it with "
+        "Engine.load(store, name='codeweek') or choose another name."
+    )
+
+
+def test_store_transaction_rolls_back_on_error(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            _event(store, "rolled-back")
+            raise RuntimeError("boom")
+
+    assert store.event("rolled-back") is None
+
+
+def test_store_nested_transaction_joins_outer(store):
+    with store.transaction():
+        with store.transaction():
+            _event(store, "inner")
+        assert store._connection.in_transaction
+
+    assert store.event("inner") is not None
+
+
+def test_store_parameters_keep_quotes_verbatim(store):
+    name = "Robert'); DROP TABLE events;--"
+
+    _event(store, name)
+
+    assert store.event(name).name == name
+    assert store.event_names() == [name]
+
+
+def test_store_foreign_keys_enforced(store):
+    with pytest.raises(sqlite3.IntegrityError):
+        store.insert_question(999, 1, "KX1", "text", "Capital?", ("Roma",), START)
+
+
+def test_store_insert_answer_once_per_question(store):
+    event_id = _event(store)
+    question = store.insert_question(event_id, 1, "KX1", "text", "Capital?", ("Roma",), START)
+    store.upsert_participant(event_id, Sender(7, "Anna"), START)
+    first = Answer(question.id, 7, 10, "Roma", "roma", START, START)
+    second = Answer(question.id, 7, 11, "Milano", "milano", START, START)
+
+    assert store.insert_answer(event_id, first) is True
+    assert store.insert_answer(event_id, second) is False
+    assert store.answer(question.id, 7) == first
+
+
+def test_store_mark_update_processed_once(store):
+    event_id = _event(store)
+
+    assert store.mark_update_processed(event_id, 500, START) is True
+    assert store.mark_update_processed(event_id, 500, START) is False
+
+
+def test_store_close_is_idempotent(tmp_path):
+    opened = Store(tmp_path / "quiz.db")
+
+    opened.close()
+    opened.close()
+
+    with pytest.raises(StoreError) as raised:
+        opened.event("codeweek")
+    assert str(raised.value) == f"Store {opened.path!r} is closed; open it again with Store(path)."
+
+
+def test_store_reader_sees_committed_data_during_write(store):
+    _event(store, "committed")
+    reader = store.reader()
+
+    with store.transaction():
+        _event(store, "uncommitted")
+        names = [row["name"] for row in reader.execute("SELECT name FROM events ORDER BY id")]
+
+    assert names == ["committed"]
+    assert [row["name"] for row in reader.execute("SELECT name FROM events ORDER BY id")] == ["committed", "uncommitted"]
+    reader.close()
+
+
+def test_store_reader_in_thread_does_not_wait_for_writer(store):
+    _event(store, "committed")
+    seen: list[object] = []
+
+    def read() -> None:
+        connection = connect_reader(store.path)
+        try:
+            seen.append(connection.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        except sqlite3.Error as error:
+            seen.append(error)
+        finally:
+            connection.close()
+
+    with store.transaction():
+        _event(store, "uncommitted")
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join(timeout=2)
+        alive = thread.is_alive()
+
+    assert alive is False
+    assert seen == [1]
+
+
+def test_store_reader_in_process_does_not_wait_for_writer(store):
+    _event(store, "committed")
+    script = (
+        "import sys; from quizkit.store import connect_reader; "
+        "print(connect_reader(sys.argv[1]).execute('SELECT COUNT(*) FROM events').fetchone()[0])"
+    )
+
+    with store.transaction():
+        _event(store, "uncommitted")
+        completed = subprocess.run(
+            [sys.executable, "-c", script, store.path],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "1"
+
+
+def test_store_reader_cannot_write(store):
+    reader = store.reader()
+
+    with pytest.raises(sqlite3.OperationalError):
+        reader.execute("DELETE FROM events")
+    reader.close()
