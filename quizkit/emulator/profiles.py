@@ -1,0 +1,247 @@
+"""Event profiles for the simulated crowd: who takes part, which questions run and how many answer.
+
+A profile is data only. `codeweek2016` reproduces the totals of the first real event (974 participants,
+9,689 people reached, 14 questions, 7,004 answers); `classroom` is a class of 25 students. The crowd
+turns a profile into users and a timed plan of updates, see `quizkit.emulator.crowd`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+__all__ = ["PROFILES", "NoiseRates", "Profile", "ProfileQuestion", "scale_profile"]
+
+# The engine accepts a team's head count from 1 to 499 people.
+MIN_HEAD_COUNT = 1
+MAX_HEAD_COUNT = 499
+
+
+@dataclass(frozen=True)
+class ProfileQuestion:
+    """A question of a profile: its text, the accepted answers and typical wrong answers."""
+
+    text: str
+    answers: tuple[str, ...]
+    wrong_answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NoiseRates:
+    """Shares of behaviour besides the counted answers, each per answering participant and question.
+
+    None of it changes which answer counts: repeats and edits follow the first answer, stickers and
+    photos arrive while the question is selected, `/help` and unknown codes come before the selection.
+    """
+
+    repeat: float = 0.06
+    sticker: float = 0.02
+    photo: float = 0.01
+    help: float = 0.01
+    unknown_code: float = 0.015
+    edit: float = 0.01
+    lowercase_code: float = 0.05
+    bare_code: float = 0.05
+    start_register: float = 0.3
+    short_team_name: float = 0.04
+    invalid_head_count: float = 0.04
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The shape of an event: participants, teams, head counts, questions and answers per question.
+
+    `answers[i]` counts the first answers to question i, late ones included; `late[i]` of them arrive
+    after the question closed. `correct_shares[i]` is the share of those answers that is correct.
+    Window lengths are seconds of sending at time_scale 1.0.
+    """
+
+    name: str
+    participants: int
+    teams: int
+    head_count_sum: int
+    questions: tuple[ProfileQuestion, ...]
+    answers: tuple[int, ...]
+    late: tuple[int, ...]
+    correct_shares: tuple[float, ...]
+    registration_s: float
+    question_s: float
+    late_s: float
+    noise: NoiseRates = field(default_factory=NoiseRates)
+
+    def __post_init__(self) -> None:
+        count = len(self.questions)
+        for label, values in (("answers", self.answers), ("late", self.late), ("correct_shares", self.correct_shares)):
+            if len(values) != count:
+                raise ValueError(
+                    f"Profile {self.name!r} has {count} questions but {len(values)} values in {label}; "
+                    f"give one value per question."
+                )
+
+        if not 0 <= self.teams <= self.participants:
+            raise ValueError(
+                f"Profile {self.name!r} has {self.teams} teams for {self.participants} participants; "
+                f"teams must be between 0 and the number of participants."
+            )
+        lowest = self.participants
+        highest = self.participants - self.teams + self.teams * MAX_HEAD_COUNT
+        if not lowest <= self.head_count_sum <= highest:
+            raise ValueError(
+                f"Profile {self.name!r} cannot reach a head-count sum of {self.head_count_sum}: with "
+                f"{self.teams} teams of {MIN_HEAD_COUNT} to {MAX_HEAD_COUNT} people the sum lies in {lowest}..{highest}."
+            )
+
+        for index, (answers, late) in enumerate(zip(self.answers, self.late)):
+            if not 0 <= late <= answers <= self.participants:
+                raise ValueError(
+                    f"Profile {self.name!r}, question {index + 1}: {answers} answers with {late} late do not fit "
+                    f"{self.participants} participants; need 0 <= late <= answers <= participants."
+                )
+
+    @property
+    def total_answers(self) -> int:
+        """Number of first answers over all questions, late ones included."""
+        return sum(self.answers)
+
+
+def scale_profile(profile: Profile, participants: int) -> Profile:
+    """Return `profile` resized to `participants`, with teams, head counts and answers scaled alike.
+
+    Counts are rounded, so the totals of a scaled profile are proportional within one per question.
+    """
+    if participants < 1:
+        raise ValueError(f"participants must be a positive integer, got {participants!r}.")
+    if participants == profile.participants:
+        return profile
+
+    factor = participants / profile.participants
+    teams = min(participants, round(profile.teams * factor))
+    individuals = participants - teams
+    head_count_sum = round(profile.head_count_sum * factor)
+    head_count_sum = max(participants, min(individuals + teams * MAX_HEAD_COUNT, head_count_sum))
+
+    answers = tuple(min(participants, round(count * factor)) for count in profile.answers)
+    late = tuple(min(count, round(late * factor)) for count, late in zip(answers, profile.late))
+    return replace(profile, participants=participants, teams=teams, head_count_sum=head_count_sum,
+                   answers=answers, late=late)
+
+
+# The first real event, Europe Code Week 2016 in Italy: 974 participants who reached 9,689 people,
+# 14 questions and 7,004 answers. The questions are written for this profile, not copied from the event.
+# NOTE: with about 900 teams, 74 individuals and 9,689 people the mean team has 10.7 people, so most
+# teams here are small groups and about a quarter are class-sized (15-30). Mostly class-sized teams
+# at the same total would need about 480 teams.
+_CODEWEEK2016_QUESTIONS = (
+    ProfileQuestion(
+        "Come si chiama il linguaggio di programmazione a blocchi creato al MIT, che ha un gatto come mascotte?",
+        ("Scratch",),
+        ("Snap", "Blockly", "Logo", "Python", "Code.org", "Java"),
+    ),
+    ProfileQuestion(
+        "Quanti bit ci sono in un byte?",
+        ("8", "otto"),
+        ("10", "16", "4", "1024", "2", "dieci"),
+    ),
+    ProfileQuestion(
+        "Chi è considerata la prima programmatrice della storia?",
+        ("Ada Lovelace", "Lovelace", "Ada Byron", "Ada"),
+        ("Grace Hopper", "Margaret Hamilton", "Marie Curie", "Hedy Lamarr", "Rita Levi Montalcini"),
+    ),
+    ProfileQuestion(
+        "Come si scrive il numero 5 in binario?",
+        ("101",),
+        ("110", "111", "100", "1001", "11", "5"),
+    ),
+    ProfileQuestion(
+        "Come si chiama, in gergo, un errore in un programma?",
+        ("bug", "baco"),
+        ("virus", "crash", "glitch", "errore", "worm", "patch"),
+    ),
+    ProfileQuestion(
+        "Quale linguaggio di programmazione prende il nome da un gruppo comico inglese?",
+        ("Python",),
+        ("Java", "Ruby", "Perl", "JavaScript", "C++", "Scratch"),
+    ),
+    ProfileQuestion(
+        "Quale azienda italiana costruì nel 1965 la Programma 101, considerata il primo personal computer?",
+        ("Olivetti",),
+        ("Fiat", "IBM", "Pirelli", "Apple", "Ferrari", "Montedison"),
+    ),
+    ProfileQuestion(
+        "Come si chiama una sequenza finita di istruzioni che risolve un problema?",
+        ("algoritmo", "un algoritmo", "algorithm"),
+        ("programma", "codice", "funzione", "ciclo", "istruzioni"),
+    ),
+    ProfileQuestion(
+        "Nella sigla CPU, che cosa significa la U?",
+        ("unità", "unit"),
+        ("utente", "universale", "user", "uso", "ufficio"),
+    ),
+    ProfileQuestion(
+        "Quale matematico inglese ha descritto la macchina astratta che porta il suo nome, modello di ogni computer?",
+        ("Turing", "Alan Turing"),
+        ("Babbage", "Charles Babbage", "von Neumann", "Newton", "Boole", "Pascal"),
+    ),
+    ProfileQuestion(
+        "In che anno si è svolta la prima Europe Code Week?",
+        ("2013",),
+        ("2014", "2012", "2015", "2016", "2010"),
+    ),
+    ProfileQuestion(
+        "Come si chiama la struttura che ripete più volte un blocco di istruzioni?",
+        ("ciclo", "loop", "iterazione", "ripetizione"),
+        ("condizione", "funzione", "variabile", "se allora", "blocco"),
+    ),
+    ProfileQuestion(
+        "Come si chiama il gioco unplugged di CodeMOOC in cui si guida un robot su una scacchiera con le carte?",
+        ("CodyRoby", "Cody Roby", "Cody e Roby", "Cody & Roby"),
+        ("Bee-Bot", "Lego", "Robottino", "Scratch", "Codey"),
+    ),
+    ProfileQuestion(
+        "Quale numero decimale si scrive 1111 in binario?",
+        ("15", "quindici"),
+        ("1111", "16", "14", "4", "11"),
+    ),
+)
+
+CODEWEEK2016 = Profile(
+    name="codeweek2016",
+    participants=974,
+    teams=900,
+    head_count_sum=9_689,
+    questions=_CODEWEEK2016_QUESTIONS,
+    answers=(642, 611, 574, 538, 529, 497, 486, 512, 468, 455, 437, 421, 398, 436),
+    late=(9, 8, 7, 10, 6, 9, 5, 8, 7, 6, 9, 5, 6, 7),
+    correct_shares=(0.86, 0.82, 0.58, 0.61, 0.77, 0.44, 0.49, 0.84, 0.52, 0.57, 0.31, 0.63, 0.40, 0.33),
+    registration_s=8.0,
+    question_s=3.0,
+    late_s=0.2,
+)
+
+_CLASSROOM_QUESTIONS = (
+    ProfileQuestion("Qual è la capitale d'Italia?", ("Roma",), ("Milano", "Torino", "Napoli", "Firenze")),
+    ProfileQuestion("Quanto fa 7 × 8?", ("56", "cinquantasei"), ("54", "48", "64", "58")),
+    ProfileQuestion(
+        "Chi ha scritto la Divina Commedia?",
+        ("Dante", "Dante Alighieri", "Alighieri"),
+        ("Petrarca", "Boccaccio", "Manzoni", "Leopardi"),
+    ),
+    ProfileQuestion("Qual è il fiume più lungo d'Italia?", ("Po", "il Po"), ("Tevere", "Adige", "Arno")),
+    ProfileQuestion("In quale città si trova la Torre pendente?", ("Pisa",), ("Firenze", "Bologna", "Siena", "Lucca")),
+)
+
+# A class of 25 with one phone each, except two desks that register as a team of 3 and a team of 2.
+CLASSROOM = Profile(
+    name="classroom",
+    participants=25,
+    teams=2,
+    head_count_sum=28,
+    questions=_CLASSROOM_QUESTIONS,
+    answers=(25, 24, 23, 24, 22),
+    late=(0, 1, 0, 1, 0),
+    correct_shares=(0.92, 0.75, 0.80, 0.70, 0.88),
+    registration_s=2.0,
+    question_s=2.0,
+    late_s=0.2,
+)
+
+PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CODEWEEK2016, CLASSROOM)}
