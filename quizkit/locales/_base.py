@@ -1,0 +1,201 @@
+"""The interface that every language implements, and the formatting the languages share.
+
+Every text is Telegram HTML: names, answers and question texts go through `escape`, so "<" or "&"
+in a team name cannot break the markup.
+"""
+
+from __future__ import annotations
+
+import abc
+import html
+from collections.abc import Sequence
+
+from quizkit.model import LeaderboardRow, PodiumEntry, Question, QuestionResult
+
+MEDALS = ("🥇", "🥈", "🥉")
+# Leaderboard lines after the podium get a bouquet instead of a medal.
+BOUQUET = "💐"
+
+# Maximum number of characters of an unrecognised input that a reply quotes back.
+MAX_QUOTED_CHARS = 40
+
+
+def escape(text: str) -> str:
+    """Escape &, < and > for Telegram's HTML parse mode.
+
+    Quotes stay as they are because no text goes into an attribute, so "d'Italia" reads as typed.
+    """
+    return html.escape(text, quote=False)
+
+
+def quote(text: str) -> str:
+    """Escape user input for a reply, shortened to MAX_QUOTED_CHARS characters with an ellipsis."""
+    if len(text) > MAX_QUOTED_CHARS:
+        text = text[: MAX_QUOTED_CHARS - 1] + "…"
+    return escape(text)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """Return the count with the singular or plural noun: "1 answer", "2 answers"."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def medal(position: int) -> str:
+    """Return 🥇, 🥈 or 🥉 for positions 1 to 3 and 💐 after them."""
+    return MEDALS[position - 1] if 1 <= position <= len(MEDALS) else BOUQUET
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    """Return the t.me link that opens the bot with `/start CODE`."""
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+class Texts(abc.ABC):
+    """Participant-facing and channel texts in one language.
+
+    `yes_words` are normalised forms (see `quizkit.answers.normalise`) that confirm a registration.
+    """
+
+    language: str
+    decimal_separator: str
+    yes_words: frozenset[str]
+
+    def decimal(self, value: float) -> str:
+        """Format a number with one decimal digit and the language's decimal separator."""
+        return f"{value:.1f}".replace(".", self.decimal_separator)
+
+    def percent(self, value: float) -> str:
+        """Format a share in percent, rounded to a whole number: "68%"."""
+        return f"{value:.0f}%"
+
+    def seconds(self, value: float) -> str:
+        """Format a delay in seconds: "12.3 s" or "12,3 s"."""
+        return f"{self.decimal(value)} s"
+
+    def podium_lines(self, podium: Sequence[PodiumEntry]) -> list[str]:
+        return [f"{medal(entry.rank)} {escape(entry.display_name)} ({self.seconds(entry.delay_s)})" for entry in podium]
+
+    def leaderboard_lines(self, rows: Sequence[LeaderboardRow]) -> list[str]:
+        return [
+            f"{medal(row.position)} {escape(row.display_name)}: {self.correct_count(row.correct)}, "
+            f"{self.seconds(row.delay_s)}"
+            for row in rows
+        ]
+
+    # Channel posts
+
+    @abc.abstractmethod
+    def announcement(self, question: Question, bot_username: str) -> str:
+        """Return the channel post that opens a question: number, text, code and deep link."""
+
+    @abc.abstractmethod
+    def count_line(self, count: int) -> str:
+        """Return the line that live count edits append to the announcement."""
+
+    @abc.abstractmethod
+    def announcement_closed(self, question: Question, answers: int) -> str:
+        """Return the announcement as edited on close, with the correct answer instead of how to answer."""
+
+    @abc.abstractmethod
+    def results(self, result: QuestionResult) -> str:
+        """Return the channel post with a closed question's totals and podium."""
+
+    @abc.abstractmethod
+    def leaderboard_post(self, rows: Sequence[LeaderboardRow]) -> str:
+        """Return the channel post with the final leaderboard."""
+
+    @abc.abstractmethod
+    def correct_count(self, count: int) -> str:
+        """Return the number of correct answers for a leaderboard line: "5 correct"."""
+
+    # Replies to participants
+
+    @abc.abstractmethod
+    def help(self) -> str:
+        """Return how to play, and the commands."""
+
+    @abc.abstractmethod
+    def unknown_command(self, command: str) -> str:
+        """Reply to a command the bot does not have, followed by the help."""
+
+    @abc.abstractmethod
+    def question_selected(self, question: Question) -> str:
+        """Reply after selecting an open question: its text and a request for the answer."""
+
+    @abc.abstractmethod
+    def closed_question_selected(self, question: Question) -> str:
+        """Reply after selecting a closed question: the answer will be late and not ranked."""
+
+    @abc.abstractmethod
+    def question_not_open(self, code: str) -> str:
+        """Reply after selecting a question that is still a draft."""
+
+    @abc.abstractmethod
+    def unknown_code(self, text: str) -> str:
+        """Reply to a code, or a text tried as a code, that matches no question."""
+
+    @abc.abstractmethod
+    def answer_received(self, question: Question, raw_answer: str) -> str:
+        """Reply to an in-time answer; it does not say whether the answer is right."""
+
+    @abc.abstractmethod
+    def already_answered(self, question: Question, first_answer: str) -> str:
+        """Reply to a later answer, showing the first one, which is the one that counts."""
+
+    @abc.abstractmethod
+    def send_text(self, question: Question) -> str:
+        """Reply to a sticker, photo or empty answer while a question is selected."""
+
+    @abc.abstractmethod
+    def late_answer(self, question: Question, correct: bool, result: QuestionResult) -> str:
+        """Reply to an answer to a closed question: right or wrong, and the % correct in time."""
+
+    @abc.abstractmethod
+    def stats(self, rows: Sequence[LeaderboardRow]) -> str:
+        """Reply to /stats: the top of the leaderboard, or that there are no results yet."""
+
+    @abc.abstractmethod
+    def reset_done(self) -> str:
+        """Reply to /reset."""
+
+    @abc.abstractmethod
+    def edited_ignored(self) -> str:
+        """Reply to an edited message, which the quiz does not read."""
+
+    # Registration
+
+    @abc.abstractmethod
+    def registration_confirm(self) -> str:
+        """Reply to /register, which requests a yes-word to go on."""
+
+    @abc.abstractmethod
+    def registration_ask_team_name(self) -> str:
+        """Request for the team name."""
+
+    @abc.abstractmethod
+    def registration_team_name_too_short(self) -> str:
+        """Reply to a team name shorter than TEAM_NAME_MIN_CHARS characters."""
+
+    @abc.abstractmethod
+    def registration_team_name_too_long(self) -> str:
+        """Reply to a team name longer than TEAM_NAME_MAX_CHARS characters."""
+
+    @abc.abstractmethod
+    def registration_ask_head_count(self, team_name: str) -> str:
+        """Request for the number of people in the team."""
+
+    @abc.abstractmethod
+    def registration_head_count_not_integer(self, text: str) -> str:
+        """Reply to a head count that is not a whole number."""
+
+    @abc.abstractmethod
+    def registration_head_count_out_of_range(self, text: str) -> str:
+        """Reply to a head count outside HEAD_COUNT_MIN to HEAD_COUNT_MAX."""
+
+    @abc.abstractmethod
+    def registration_done(self, team_name: str, head_count: int) -> str:
+        """Reply once the team is registered."""
+
+    @abc.abstractmethod
+    def registration_cancelled(self) -> str:
+        """Reply to anything but a yes-word at the confirmation step."""
