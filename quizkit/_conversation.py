@@ -1,0 +1,254 @@
+"""The participant's side of the quiz: commands, codes, answers and team registration.
+
+`Turn` handles one incoming message inside the engine's transaction and returns the reply text. The
+participant's place in the conversation (selected question, registration step) lives in the store,
+so it survives a restart.
+
+Precedence for a text message: a command first, then a pending registration step, then an answer
+to the selected question, and otherwise the text is tried as a question code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+
+from quizkit._results import compute_leaderboard, compute_result
+from quizkit.answers import is_correct, normalise, normalise_code_input
+from quizkit.limits import (
+    HEAD_COUNT_MAX,
+    HEAD_COUNT_MIN,
+    LEADERBOARD_TOP,
+    TEAM_NAME_MAX_CHARS,
+    TEAM_NAME_MIN_CHARS,
+)
+from quizkit.locales import LANGUAGES, texts_for
+from quizkit.model import Answer, Event, Incoming, MessageKind, Question, QuestionState
+from quizkit.store import Conversation, Store
+
+# "/name", "/name@bot" and "/name argument"; Telegram commands use Latin letters, digits and "_".
+_COMMAND = re.compile(r"/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<argument>.*))?", re.DOTALL)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+# Yes-words of every language confirm, so a participant whose phone is set to English can still
+# answer "sì" to an Italian bot.
+YES_WORDS = frozenset().union(*(texts.yes_words for texts in LANGUAGES.values()))
+
+# The deep-link payload that starts a registration: https://t.me/<bot>?start=register
+REGISTER_PAYLOAD = "register"
+
+STEP_CONFIRM = "confirm"
+STEP_TEAM_NAME = "team_name"
+STEP_HEAD_COUNT = "head_count"
+
+
+def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
+    """Split "/start@bot KX4" into ("start", "KX4"); return None when the text is not a command.
+
+    A command addressed to another bot keeps its "@name", so it is reported as unknown.
+    """
+    match = _COMMAND.fullmatch(text.strip())
+    if match is None:
+        return None
+    name = match["name"].lower()
+    if match["bot"] and match["bot"].lower() != bot_username.lower():
+        name = f"{name}@{match['bot']}"
+    return name, (match["argument"] or "").strip()
+
+
+def find_question_by_code(store: Store, event: Event, typed: str) -> Question | None:
+    """Return the event's question whose code matches the typed text, ignoring case and spacing."""
+    key = normalise_code_input(typed)
+    if not key:
+        return None
+    for question in store.questions(event.id):
+        if question.code.upper() == key:
+            return question
+    return None
+
+
+class Turn:
+    """One incoming message from one participant, handled inside the engine's transaction."""
+
+    def __init__(self, store: Store, event: Event, incoming: Incoming, now: datetime) -> None:
+        self.store = store
+        self.event = event
+        self.incoming = incoming
+        self.now = now
+        self.user_id = incoming.sender.user_id
+        self.texts = texts_for(incoming.sender.language_code, event.language)
+        self.state = store.conversation(event.id, self.user_id)
+
+    def reply(self) -> str:
+        """Apply the message's effects to the store and return the reply text."""
+        initial_state = self.state
+        text = self._dispatch()
+        if self.state != initial_state:
+            self.store.set_conversation(self.event.id, self.user_id, self.state)
+        return text
+
+    def _dispatch(self) -> str:
+        if self.incoming.kind is MessageKind.EDITED:
+            return self.texts.edited_ignored()
+
+        text = (self.incoming.text or "").strip()
+        if self.incoming.kind is not MessageKind.TEXT or not text:
+            return self._not_text()
+
+        command = parse_command(text, self.event.bot_username)
+        if command is not None:
+            return self._command(*command)
+        if self.state.registration_step is not None:
+            return self._registration_step(text)
+        if self.state.selected_question_id is not None:
+            return self._answer_or_code(text)
+        return self._select(text)
+
+    # Commands
+
+    def _command(self, name: str, argument: str) -> str:
+        if name == "start":
+            if not argument:
+                return self.texts.help()
+            if argument.lower() == REGISTER_PAYLOAD:
+                return self._start_registration()
+            return self._select(argument)
+        if name == "help":
+            return self.texts.help()
+        if name == "register":
+            return self._start_registration()
+        if name == "reset":
+            self.state = Conversation()
+            return self.texts.reset_done()
+        if name == "stats":
+            return self.texts.stats(compute_leaderboard(self.store, self.event.id, LEADERBOARD_TOP))
+        return self.texts.unknown_command(f"/{name}")
+
+    # Questions and answers
+
+    def _select(self, typed_code: str) -> str:
+        question = find_question_by_code(self.store, self.event, typed_code)
+        if question is None:
+            return self.texts.unknown_code(typed_code)
+        return self._select_question(question)
+
+    def _select_question(self, question: Question) -> str:
+        if question.state is QuestionState.DRAFT:
+            return self.texts.question_not_open(question.code)
+
+        # Selecting a question ends a registration in progress: the question is what the
+        # participant came for, and /register starts the registration again.
+        self.state = Conversation(selected_question_id=question.id)
+
+        existing = self.store.answer(question.id, self.user_id)
+        if existing is not None:
+            return self.texts.already_answered(question, existing.raw_text.strip())
+        if question.state is QuestionState.CLOSED:
+            return self.texts.closed_question_selected(question)
+        return self.texts.question_selected(question)
+
+    def _answer_or_code(self, text: str) -> str:
+        question = self.store.question_by_id(self.state.selected_question_id)
+        existing = self.store.answer(question.id, self.user_id)
+        if existing is None:
+            return self._record_answer(question, text)
+
+        # After the first answer, a text that is another question's code moves on to that question.
+        other = find_question_by_code(self.store, self.event, text)
+        if other is not None and other.id != question.id:
+            return self._select_question(other)
+        return self.texts.already_answered(question, existing.raw_text.strip())
+
+    def _record_answer(self, question: Question, text: str) -> str:
+        normalised = normalise(text)
+        if not normalised:
+            return self.texts.send_text(question)
+
+        # NOTE: lateness follows the question's state when the update is handled, not received_at,
+        # so an answer that reached the server just before the close but was handled after it is late.
+        late = question.state is QuestionState.CLOSED
+        correct = is_correct(text, question.answers, question.kind) if late else None
+        self.store.insert_answer(
+            self.event.id,
+            Answer(
+                question_id=question.id,
+                user_id=self.user_id,
+                update_id=self.incoming.update_id,
+                raw_text=self.incoming.text or text,
+                normalised=normalised,
+                sent_at=self.incoming.sent_at,
+                received_at=self.incoming.received_at,
+                late=late,
+                correct=correct,
+            ),
+        )
+
+        if late:
+            return self.texts.late_answer(question, bool(correct), compute_result(self.store, question))
+        return self.texts.answer_received(question, text)
+
+    def _not_text(self) -> str:
+        if self.state.registration_step is not None:
+            return self._registration_prompt()
+        if self.state.selected_question_id is not None:
+            question = self.store.question_by_id(self.state.selected_question_id)
+            if self.store.answer(question.id, self.user_id) is None:
+                return self.texts.send_text(question)
+        return self.texts.help()
+
+    # Registration
+
+    def _start_registration(self) -> str:
+        self.state = replace(self.state, registration_step=STEP_CONFIRM, pending_team_name=None)
+        return self.texts.registration_confirm()
+
+    def _registration_prompt(self) -> str:
+        step = self.state.registration_step
+        if step == STEP_TEAM_NAME:
+            return self.texts.registration_ask_team_name()
+        if step == STEP_HEAD_COUNT:
+            return self.texts.registration_ask_head_count(self.state.pending_team_name or "")
+        return self.texts.registration_confirm()
+
+    def _registration_step(self, text: str) -> str:
+        step = self.state.registration_step
+        if step == STEP_CONFIRM:
+            return self._confirm_registration(text)
+        if step == STEP_TEAM_NAME:
+            return self._accept_team_name(text)
+        return self._accept_head_count(text)
+
+    def _confirm_registration(self, text: str) -> str:
+        if normalise(text) in YES_WORDS:
+            self.state = replace(self.state, registration_step=STEP_TEAM_NAME)
+            return self.texts.registration_ask_team_name()
+
+        self.state = replace(self.state, registration_step=None, pending_team_name=None)
+        return self.texts.registration_cancelled()
+
+    def _accept_team_name(self, text: str) -> str:
+        team_name = " ".join(text.split())
+        if len(team_name) < TEAM_NAME_MIN_CHARS:
+            return self.texts.registration_team_name_too_short()
+        if len(team_name) > TEAM_NAME_MAX_CHARS:
+            return self.texts.registration_team_name_too_long()
+
+        self.state = replace(self.state, registration_step=STEP_HEAD_COUNT, pending_team_name=team_name)
+        return self.texts.registration_ask_head_count(team_name)
+
+    def _accept_head_count(self, text: str) -> str:
+        if not _INTEGER.fullmatch(text):
+            return self.texts.registration_head_count_not_integer(text)
+        head_count = int(text)
+        if not HEAD_COUNT_MIN <= head_count <= HEAD_COUNT_MAX:
+            return self.texts.registration_head_count_out_of_range(text)
+
+        team_name = self.state.pending_team_name
+        if not team_name:
+            self.state = replace(self.state, registration_step=STEP_TEAM_NAME)
+            return self.texts.registration_ask_team_name()
+
+        self.store.set_team(self.event.id, self.user_id, team_name, head_count)
+        self.state = replace(self.state, registration_step=None, pending_team_name=None)
+        return self.texts.registration_done(team_name, head_count)

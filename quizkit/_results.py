@@ -1,0 +1,126 @@
+"""Ranking, question results and the leaderboard, computed from the stored answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from quizkit.answers import is_correct
+from quizkit.model import (
+    Answer,
+    LeaderboardRow,
+    Participant,
+    PodiumEntry,
+    Question,
+    QuestionResult,
+    QuestionState,
+)
+from quizkit.store import Store
+
+PODIUM_SIZE = 3
+
+
+def display_name(participant: Participant) -> str:
+    """Return the team name, else the full name, else @username, else "#<user_id>".
+
+    Telegram always sends a first name, but the fallbacks keep "None" or an empty name out of every
+    post even when a client leaves fields empty.
+    """
+    if participant.team_name:
+        return participant.team_name
+    full_name = " ".join(part for part in (participant.first_name, participant.last_name) if part)
+    if full_name.strip():
+        return full_name.strip()
+    if participant.username:
+        return f"@{participant.username}"
+    return f"#{participant.user_id}"
+
+
+def delay_seconds(opened_at: datetime | None, received_at: datetime) -> float:
+    """Return the seconds from a question's opening to an answer's arrival, never below zero.
+
+    The two times come from different clocks (the engine's and the server's), so a negative
+    difference is clock skew, not an answer sent before the question opened.
+    """
+    if opened_at is None:
+        return 0.0
+    return max(0.0, (received_at - opened_at).total_seconds())
+
+
+def rank_answers(question: Question, answers: Sequence[Answer]) -> list[tuple[int, bool, int | None]]:
+    """Mark each in-time answer right or wrong and rank the right ones by update_id.
+
+    Returns `(user_id, correct, rank)` tuples. The update_id is the order in which Telegram received
+    the messages, so it is fair even when our server handled them in another order.
+    """
+    results = []
+    rank = 0
+    for answer in sorted(answers, key=lambda item: item.update_id):
+        if answer.late:
+            continue
+        correct = is_correct(answer.raw_text, question.answers, question.kind)
+        if correct:
+            rank += 1
+        results.append((answer.user_id, correct, rank if correct else None))
+    return results
+
+
+def compute_result(store: Store, question: Question) -> QuestionResult:
+    """Return the totals and podium of a question over its in-time answers.
+
+    A closed question uses the correctness stored when it closed. An open question is matched
+    against its accepted answers now, as a preview, and has no correct answers if it has none yet.
+    """
+    in_time = [(answer, participant) for answer, participant in store.answers_with_participants(question.id) if not answer.late]
+
+    if question.state is QuestionState.CLOSED:
+        correct = [(answer, participant) for answer, participant in in_time if answer.correct]
+    else:
+        correct = [
+            (answer, participant)
+            for answer, participant in in_time
+            if question.answers and is_correct(answer.raw_text, question.answers, question.kind)
+        ]
+
+    podium = tuple(
+        PodiumEntry(
+            rank=position,
+            user_id=answer.user_id,
+            display_name=display_name(participant),
+            delay_s=delay_seconds(question.opened_at, answer.received_at),
+        )
+        for position, (answer, participant) in enumerate(correct[:PODIUM_SIZE], start=1)
+    )
+    return QuestionResult(
+        question=question,
+        answers=len(in_time),
+        people_reached=sum(participant.head_count for _, participant in in_time),
+        correct=len(correct),
+        podium=podium,
+    )
+
+
+def compute_leaderboard(store: Store, event_id: int, limit: int | None = None) -> list[LeaderboardRow]:
+    """Rank participants by correct in-time answers (desc), then cumulative delay (asc), then user_id.
+
+    Only closed questions count, and only participants with at least one correct answer appear.
+    """
+    totals: dict[int, tuple[Participant, int, float]] = {}
+    for participant, opened_at, received_at in store.correct_in_time_answers(event_id):
+        _, correct, delay = totals.get(participant.user_id, (participant, 0, 0.0))
+        totals[participant.user_id] = (participant, correct + 1, delay + delay_seconds(opened_at, received_at))
+
+    ordered = sorted(totals.values(), key=lambda total: (-total[1], total[2], total[0].user_id))
+    if limit is not None:
+        ordered = ordered[:limit]
+
+    return [
+        LeaderboardRow(
+            position=position,
+            user_id=participant.user_id,
+            display_name=display_name(participant),
+            correct=correct,
+            delay_s=delay,
+        )
+        for position, (participant, correct, delay) in enumerate(ordered, start=1)
+    ]

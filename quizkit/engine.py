@@ -1,0 +1,458 @@
+"""The quiz rules over a Store: questions, answers, results, the leaderboard and the channel outbox.
+
+The engine does no I/O of its own: it reads and writes the Store and returns replies. Channel posts
+and edits wait in the outbox until the server sends them and reports back with `outbox_sent` or
+`outbox_failed`. Time comes from the `clock` callable, so tests can move it by hand.
+
+    store = Store("quiz.db")
+    engine = Engine.create_event(store, name="codeweek", language="it", channel_id=-1001,
+                                 bot_username="quizkit_bot")
+    engine.add_question(text="Capital of Italy?", answers=["Roma", "Rome"])
+    engine.open_question(1)
+    replies = engine.handle(incoming)          # for each update from Telegram
+    result = engine.close_question(1)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+
+from quizkit._conversation import Turn
+from quizkit._results import compute_leaderboard, compute_result, rank_answers
+from quizkit.answers import generate_code, validate_answers, validate_code
+from quizkit.errors import (
+    EventNotFound,
+    InvalidEvent,
+    InvalidQuestion,
+    QuestionNotFound,
+    QuestionStateError,
+)
+from quizkit.limits import LEADERBOARD_TOP
+from quizkit.locales import LANGUAGES, Texts
+from quizkit.model import (
+    Event,
+    Incoming,
+    LeaderboardRow,
+    OutboxItem,
+    Question,
+    QuestionResult,
+    QuestionState,
+    Reply,
+)
+from quizkit.store import Store
+
+__all__ = ["Clock", "Engine"]
+
+logger = logging.getLogger("quizkit.engine")
+
+Clock = Callable[[], datetime]
+
+# Outbox purposes: what each channel call is for.
+ANNOUNCEMENT = "announcement"
+LIVE_COUNT = "live_count"
+ANSWER_REVEAL = "answer_reveal"
+RESULTS = "results"
+LEADERBOARD = "leaderboard"
+
+# Live count edits of one announcement are at least this far apart, which keeps a busy question
+# well under Telegram's limit of about 20 messages per minute in a channel.
+LIVE_COUNT_INTERVAL = timedelta(seconds=5)
+
+# Telegram keeps unconfirmed updates for 24 hours, so no redelivery is older than that.
+# Twice as long leaves a margin for a server that was down when the day ended.
+PROCESSED_UPDATES_KEPT = timedelta(hours=48)
+PRUNE_INTERVAL = timedelta(hours=1)
+
+# Leaves room for the heading, the code, the deep link and the count line within Telegram's
+# 4096-character message limit.
+MAX_QUESTION_CHARS = 3500
+
+_BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{1,32}")
+
+
+def utc_now() -> datetime:
+    """Return the current time as an aware UTC datetime; the default clock."""
+    return datetime.now(timezone.utc)
+
+
+class Engine:
+    """The rules of one event. Build it with `create_event` or `load`, not with the constructor.
+
+    Every public method commits its effects before it returns. Several engines (in several threads)
+    may share one Store, because each method runs in one store transaction.
+    """
+
+    def __init__(self, store: Store, event: Event, clock: Clock | None = None) -> None:
+        self.store = store
+        self._event = event
+        self._clock = clock or utc_now
+        self._pruned_at: datetime | None = None
+
+    @classmethod
+    def create_event(
+        cls,
+        store: Store,
+        name: str,
+        language: str,
+        channel_id: int | None,
+        bot_username: str,
+        clock: Clock | None = None,
+    ) -> Engine:
+        """Create an event in the store and return its engine.
+
+        `language` ("it" or "en") is used for channel posts and for participants whose Telegram
+        language is neither. With `channel_id` None, nothing is queued for a channel.
+        Raises InvalidEvent for a bad argument and EventExists when the name is taken.
+        """
+        name = name.strip() if isinstance(name, str) else name
+        if not isinstance(name, str) or not name:
+            raise InvalidEvent(f"Event name {name!r} is empty; give the event a name, e.g. 'codeweek'.")
+        if language not in LANGUAGES:
+            raise InvalidEvent(
+                f"Event language {language!r} is not supported; use one of: {', '.join(sorted(LANGUAGES))}."
+            )
+        username = bot_username.strip().removeprefix("@") if isinstance(bot_username, str) else ""
+        if not _BOT_USERNAME.fullmatch(username):
+            raise InvalidEvent(
+                f"Bot username {bot_username!r} is invalid; give the bot's Telegram username, "
+                f"e.g. 'quizkit_bot' (letters, digits and underscores)."
+            )
+
+        clock = clock or utc_now
+        event = store.insert_event(name, language, channel_id, username, _checked(clock()))
+        logger.info("created event %s (id %d)", name, event.id)
+        return cls(store, event, clock)
+
+    @classmethod
+    def load(cls, store: Store, name: str, clock: Clock | None = None) -> Engine:
+        """Return the engine of an existing event, with its questions, participants and outbox."""
+        event = store.event(name)
+        if event is None:
+            names = store.event_names()
+            known = f"events: {', '.join(names)}" if names else "the database has no events yet"
+            raise EventNotFound(
+                f"Event {name!r} not found in {store.path!r}; {known}. "
+                f"Create it with Engine.create_event(store, name={name!r}, ...)."
+            )
+        return cls(store, event, clock)
+
+    @property
+    def event(self) -> Event:
+        return self._event
+
+    # Questions
+
+    def add_question(
+        self,
+        text: str,
+        answers: Sequence[str] = (),
+        code: str | None = None,
+        kind: str = "text",
+    ) -> Question:
+        """Add a draft question with the next number and return it.
+
+        `answers` may stay empty until `close_question` gives them. Without `code`, the engine
+        generates one of two letters and the number ("KX4"). Raises InvalidQuestion.
+        """
+        question_text = text.strip() if isinstance(text, str) else ""
+        if not question_text:
+            raise InvalidQuestion(
+                f"Question text {text!r} is empty; pass the text participants should read, "
+                f"e.g. 'Capital of Italy?'."
+            )
+        if len(question_text) > MAX_QUESTION_CHARS:
+            raise InvalidQuestion(
+                f"Question text has {len(question_text)} characters, more than the {MAX_QUESTION_CHARS} "
+                f"that fit in a channel post; shorten it."
+            )
+
+        with self.store.transaction():
+            number = self.store.next_question_number(self._event.id)
+            accepted = validate_answers(answers, kind, f"question {number}")
+            existing = self.store.questions(self._event.id)
+            question_code = self._new_code(number, code, existing)
+            question = self.store.insert_question(
+                self._event.id, number, question_code, kind, question_text, accepted, self._now()
+            )
+        logger.info("added question %d (%s) to event %s", question.number, question.code, self._event.name)
+        return question
+
+    def _new_code(self, number: int, code: str | None, existing: list[Question]) -> str:
+        if code is None:
+            return generate_code(number, [question.code for question in existing])
+
+        custom = validate_code(code)
+        for question in existing:
+            if question.code.upper() == custom.upper():
+                raise InvalidQuestion(
+                    f"Question code {custom!r} is already used by question {question.number} in event "
+                    f"{self._event.name!r}; choose another code, or leave code=None to generate one."
+                )
+        return custom
+
+    def questions(self) -> list[Question]:
+        """Return the event's questions in number order."""
+        return self.store.questions(self._event.id)
+
+    def question(self, ref: int | str) -> Question:
+        """Return the question with that number (int) or code (str, case-insensitive).
+
+        A string of digits that is no question's code is read as a number. Raises QuestionNotFound.
+        """
+        questions = self.questions()
+        if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+            raise TypeError(f"Question reference {ref!r} must be a number (int) or a code (str).")
+
+        if isinstance(ref, str):
+            key = ref.strip().upper()
+            for question in questions:
+                if question.code.upper() == key:
+                    return question
+            if not key.isdecimal():
+                raise QuestionNotFound(self._not_found_message(f"code {ref!r}", questions, by_number=False))
+            ref = int(key)
+
+        for question in questions:
+            if question.number == ref:
+                return question
+        raise QuestionNotFound(self._not_found_message(f"number {ref}", questions, by_number=True))
+
+    def _not_found_message(self, reference: str, questions: list[Question], by_number: bool) -> str:
+        if not questions:
+            return (
+                f"Question {reference} not found in event {self._event.name!r}; the event has no questions yet, "
+                f"so add one with engine.add_question(...)."
+            )
+        if by_number:
+            listed = ", ".join(f"{question.number} ({question.code})" for question in questions)
+        else:
+            listed = ", ".join(question.code for question in questions)
+        return f"Question {reference} not found in event {self._event.name!r}; questions: {listed}"
+
+    def open_question(self, ref: int | str) -> Question:
+        """Open a draft question and queue its announcement; opening an open question changes nothing.
+
+        Several questions may be open at once. Raises QuestionStateError for a closed question.
+        """
+        with self.store.transaction():
+            question = self.question(ref)
+            if question.state is QuestionState.OPEN:
+                return question
+            if question.state is QuestionState.CLOSED:
+                raise QuestionStateError(
+                    f"Question {question.number} ({question.code}) is already closed and cannot be reopened; "
+                    f"add a new question instead."
+                )
+
+            self.store.set_question_opened(question.id, self._now())
+            question = self.store.question_by_id(question.id)
+            self._enqueue(question, "send", ANNOUNCEMENT, self._channel_texts.announcement(question, self._event.bot_username))
+        logger.info("opened question %d (%s) of event %s", question.number, question.code, self._event.name)
+        return question
+
+    def close_question(self, ref: int | str, answers: Sequence[str] | None = None) -> QuestionResult:
+        """Close an open question, rank its correct answers by update_id and queue the channel posts.
+
+        `answers` replaces the accepted answers given to `add_question`. The results post (totals and
+        podium) and the announcement edit with the correct answer go to the outbox, and pending live
+        count edits are cancelled. Closing a closed question returns the same result and queues
+        nothing. Raises QuestionStateError for a draft, or for a closed question given other answers,
+        and InvalidQuestion when no accepted answer is known.
+        """
+        with self.store.transaction():
+            question = self.question(ref)
+            label = f"Question {question.number} ({question.code})"
+            if question.state is QuestionState.DRAFT:
+                raise QuestionStateError(
+                    f"{label} is a draft, so it cannot be closed; open it first with "
+                    f"engine.open_question({question.code!r})."
+                )
+            if question.state is QuestionState.CLOSED:
+                self._check_same_answers(question, answers, label)
+                return compute_result(self.store, question)
+
+            accepted = question.answers if answers is None else validate_answers(answers, question.kind, label)
+            if not accepted:
+                raise InvalidQuestion(
+                    f"{label} has no accepted answers; pass them when closing, e.g. "
+                    f"engine.close_question({question.code!r}, answers=['Roma'])."
+                )
+
+            self.store.set_question_closed(question.id, self._now(), accepted)
+            question = self.store.question_by_id(question.id)
+            self.store.set_answer_results(question.id, rank_answers(question, self.store.answers(question.id)))
+            result = compute_result(self.store, question)
+
+            self.store.cancel_pending(question.id, LIVE_COUNT)
+            texts = self._channel_texts
+            self._enqueue(question, "send", RESULTS, texts.results(result))
+            self._enqueue(question, "edit", ANSWER_REVEAL, texts.announcement_closed(question, result.answers))
+
+        logger.info(
+            "closed question %d (%s) of event %s: %d answers, %d correct",
+            question.number,
+            question.code,
+            self._event.name,
+            result.answers,
+            result.correct,
+        )
+        return result
+
+    def _check_same_answers(self, question: Question, answers: Sequence[str] | None, label: str) -> None:
+        if answers is None:
+            return
+        requested = validate_answers(answers, question.kind, label)
+        if requested != question.answers:
+            raise QuestionStateError(
+                f"{label} is already closed with answers {list(question.answers)!r}; its results cannot "
+                f"change, so close it without answers to read them, or use engine.result({question.code!r})."
+            )
+
+    def result(self, ref: int | str) -> QuestionResult:
+        """Return the question's totals and podium; for an open question, a preview of them."""
+        return compute_result(self.store, self.question(ref))
+
+    def answer_count(self, ref: int | str) -> int:
+        """Return how many answers the question has stored so far, in time and late."""
+        return self.store.count_answers(self.question(ref).id)
+
+    def leaderboard(self, limit: int | None = None) -> list[LeaderboardRow]:
+        """Return the standings over closed questions: correct in-time answers, then cumulative delay."""
+        return compute_leaderboard(self.store, self._event.id, limit)
+
+    def post_leaderboard(self) -> None:
+        """Queue a channel post with the top of the leaderboard."""
+        with self.store.transaction():
+            text = self._channel_texts.leaderboard_post(self.leaderboard(LEADERBOARD_TOP))
+            self._enqueue(None, "send", LEADERBOARD, text)
+
+    # Participants
+
+    def handle(self, incoming: Incoming) -> list[Reply]:
+        """Apply one update's effects and return the replies to its chat, committed before returning.
+
+        A duplicate update_id (a redelivery) returns [] and changes nothing. If handling raises,
+        nothing is committed, so a redelivery of the same update is handled afresh.
+        """
+        now = self._now()
+        with self.store.transaction():
+            if not self.store.mark_update_processed(self._event.id, incoming.update_id, now):
+                return []
+            self._prune_processed_updates(now)
+            self.store.upsert_participant(self._event.id, incoming.sender, now)
+            text = Turn(self.store, self._event, incoming, now).reply()
+        return [Reply(chat_id=incoming.chat_id, text=text)]
+
+    def _prune_processed_updates(self, now: datetime) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_INTERVAL:
+            return
+        self._pruned_at = now
+        deleted = self.store.prune_processed_updates(self._event.id, now - PROCESSED_UPDATES_KEPT)
+        if deleted:
+            logger.debug("pruned %d processed update ids of event %s", deleted, self._event.name)
+
+    # Outbox
+
+    def refresh_live_counts(self) -> int:
+        """Queue an announcement edit with the answer count of each open question whose count changed.
+
+        A question gets at most one such edit per LIVE_COUNT_INTERVAL. A pending edit that was not
+        sent yet gets the new text instead of a second edit being queued. Returns how many questions
+        got a new or updated edit.
+        """
+        queued = 0
+        with self.store.transaction():
+            now = self._now()
+            for question in self.questions():
+                if question.state is QuestionState.OPEN and self._queue_live_count(question, now):
+                    queued += 1
+        return queued
+
+    def _queue_live_count(self, question: Question, now: datetime) -> bool:
+        count = self.store.count_answers(question.id)
+        last_count, last_count_at = self.store.live_count(question.id)
+        if count == last_count:
+            return False
+        if last_count_at is not None and now - last_count_at < LIVE_COUNT_INTERVAL:
+            return False
+        if self._event.channel_id is None:
+            return False
+
+        texts = self._channel_texts
+        text = f"{texts.announcement(question, self._event.bot_username)}\n\n{texts.count_line(count)}"
+        pending = self.store.pending_item_id(question.id, LIVE_COUNT)
+        if pending is None:
+            self._enqueue(question, "edit", LIVE_COUNT, text)
+        else:
+            self.store.replace_outbox_text(pending, text)
+        self.store.set_live_count(question.id, count, now)
+        return True
+
+    def outbox_pending(self, limit: int = 20) -> list[OutboxItem]:
+        """Return up to `limit` outbox items ready to send now, oldest first.
+
+        An edit is ready only once the announcement it edits has been sent and its message_id stored.
+        """
+        if limit < 1:
+            raise ValueError(f"Outbox limit {limit!r} must be at least 1.")
+        return self.store.outbox_ready(self._event.id, limit)
+
+    def outbox_sent(self, item_id: int, message_id: int | None) -> None:
+        """Mark an outbox item as sent; for an announcement, store the message_id that edits target.
+
+        Reporting an item that is no longer pending changes nothing. Raises OutboxItemNotFound.
+        """
+        with self.store.transaction():
+            record = self.store.outbox_record(item_id)
+            if record.status != "pending":
+                return
+            self.store.mark_outbox_sent(item_id, message_id, self._now())
+            if record.item.purpose == ANNOUNCEMENT and record.item.question_id is not None:
+                if message_id is None:
+                    logger.warning(
+                        "announcement %d was sent without a message_id, so its edits cannot be sent", item_id
+                    )
+                else:
+                    self.store.set_announcement_message_id(record.item.question_id, message_id)
+
+    def outbox_failed(self, item_id: int, error: str) -> None:
+        """Count a failed attempt and store the error; the item stays pending for a later retry.
+
+        NOTE: there is no maximum number of attempts. An item that always fails (for example
+        because the bot is not an admin of the channel) stays pending, so the sender must back off.
+        Raises OutboxItemNotFound.
+        """
+        with self.store.transaction():
+            self.store.outbox_record(item_id)
+            self.store.mark_outbox_failed(item_id, error)
+
+    def outbox_target(self, item: OutboxItem) -> int | None:
+        """Return the message_id that an edit item changes, or None for a send or an unsent announcement."""
+        if item.action != "edit" or item.question_id is None:
+            return None
+        return self.store.question_by_id(item.question_id).announcement_message_id
+
+    # Helpers
+
+    @property
+    def _channel_texts(self) -> Texts:
+        return LANGUAGES[self._event.language]
+
+    def _enqueue(self, question: Question | None, action: str, purpose: str, text: str) -> None:
+        if self._event.channel_id is None:
+            return
+        question_id = None if question is None else question.id
+        self.store.enqueue(self._event.id, question_id, action, purpose, self._event.channel_id, text, self._now())
+
+    def _now(self) -> datetime:
+        return _checked(self._clock())
+
+
+def _checked(moment: datetime) -> datetime:
+    """Return the clock's reading, or raise ValueError when it has no time zone."""
+    if moment.tzinfo is None:
+        raise ValueError(f"The clock returned {moment!r} without a time zone; return an aware UTC datetime.")
+    return moment

@@ -1,0 +1,288 @@
+"""Answers: the first one counts, codes typed as text, non-text messages, duplicates, late answers."""
+
+from __future__ import annotations
+
+from quizkit.model import MessageKind, Sender
+from tests.engine_support import (  # noqa: F401  (pytest fixtures)
+    ANNA,
+    BRUNO,
+    HELP_EN,
+    START,
+    chat,
+    clock,
+    quiz,
+    store,
+)
+
+FABIO = Sender(user_id=106, first_name="Fabio", language_code="en")
+RECEIVED_KX1_ROMA = (
+    "Got it! Your answer to question 1: <b>Roma</b>\n"
+    "The results will appear on the channel when the question closes."
+)
+SELECTED_KX1 = "<b>Question 1</b>\nCapital of Italy?\n\nSend me your answer in a message."
+
+
+def test_answer_first_one_counts(quiz, chat):
+    quiz.open_question(1)
+
+    first = chat.answer(ANNA, "KX1", "Roma")
+    second = chat.send(ANNA, "Milano")
+
+    assert first == RECEIVED_KX1_ROMA
+    assert second == "You have already answered question 1: <b>Roma</b>\nOnly the first answer counts."
+    assert quiz.store.answer(quiz.question(1).id, ANNA.user_id).raw_text == "Roma"
+    assert quiz.answer_count(1) == 1
+
+
+def test_answer_stores_update_and_times(quiz, chat, clock):
+    quiz.open_question(1)
+    chat.send(ANNA, "KX1")
+    clock.advance(7)
+
+    chat.send(ANNA, "  Sì, Roma! ", update_id=5000)
+
+    stored = quiz.store.answer(quiz.question(1).id, ANNA.user_id)
+    assert stored.update_id == 5000
+    assert stored.raw_text == "  Sì, Roma! "
+    assert stored.normalised == "si, roma"
+    assert stored.sent_at == clock.now
+    assert stored.received_at == clock.now
+    assert stored.late is False
+    assert stored.correct is None
+    assert stored.rank is None
+
+
+def test_answer_text_without_selection_tried_as_code(quiz, chat):
+    quiz.open_question(1)
+
+    assert chat.send(ANNA, "kx1") == SELECTED_KX1
+
+
+def test_answer_text_without_selection_unknown_code(quiz, chat):
+    quiz.open_question(1)
+
+    reply = chat.send(ANNA, "Roma")
+
+    assert reply == (
+        "There is no question with the code <b>Roma</b>. "
+        "Send the code shown on the channel (for example <b>KX4</b>) or tap the question's link. "
+        "/help explains how to play."
+    )
+    assert quiz.answer_count(1) == 0
+
+
+def test_answer_long_unknown_code_shortened(chat):
+    reply = chat.send(ANNA, "a" * 100)
+
+    assert reply.startswith(f"There is no question with the code <b>{'a' * 39}…</b>. ")
+
+
+def test_answer_sticker_asks_for_text(quiz, chat):
+    quiz.open_question(1)
+    chat.send(ANNA, "KX1")
+
+    reply = chat.send(ANNA, None, kind=MessageKind.STICKER)
+
+    assert reply == "Please send your answer to question 1 as a text message."
+    assert quiz.answer_count(1) == 0
+
+
+def test_answer_photo_with_caption_asks_for_text(quiz, chat):
+    quiz.open_question(1)
+    chat.send(ANNA, "KX1")
+
+    reply = chat.send(ANNA, "Roma", kind=MessageKind.PHOTO)
+
+    assert reply == "Please send your answer to question 1 as a text message."
+    assert quiz.answer_count(1) == 0
+
+
+def test_answer_sticker_without_selection_shows_help(chat):
+    assert chat.send(ANNA, None, kind=MessageKind.STICKER) == HELP_EN
+
+
+def test_answer_sticker_after_answering_shows_help(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+
+    assert chat.send(ANNA, None, kind=MessageKind.OTHER) == HELP_EN
+
+
+def test_answer_edited_message_ignored(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Milano")
+
+    reply = chat.send(ANNA, "Roma", kind=MessageKind.EDITED)
+
+    assert reply == "I don't read edited messages. To answer, send a new message."
+    assert quiz.store.answer(quiz.question(1).id, ANNA.user_id).raw_text == "Milano"
+
+
+def test_answer_punctuation_only_asks_for_text(quiz, chat):
+    quiz.open_question(1)
+    chat.send(ANNA, "KX1")
+
+    reply = chat.send(ANNA, "?!")
+
+    assert reply == "Please send your answer to question 1 as a text message."
+    assert quiz.answer_count(1) == 0
+    assert chat.send(ANNA, "Roma") == RECEIVED_KX1_ROMA
+
+
+def test_answer_other_code_after_answering_selects(quiz, chat):
+    quiz.open_question(1)
+    quiz.open_question(2)
+    chat.answer(ANNA, "KX1", "Roma")
+
+    reply = chat.send(ANNA, "ht2")
+
+    assert reply == "<b>Question 2</b>\nSix times seven?\n\nSend me your answer in a message."
+
+
+def test_answer_same_code_after_answering_repeats_first(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+
+    reply = chat.send(ANNA, "KX1")
+
+    assert reply == "You have already answered question 1: <b>Roma</b>\nOnly the first answer counts."
+
+
+def test_answer_reselecting_answered_question_repeats_first(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+    chat.send(ANNA, "/reset")
+
+    reply = chat.send(ANNA, "/start KX1")
+
+    assert reply == "You have already answered question 1: <b>Roma</b>\nOnly the first answer counts."
+
+
+def test_answer_code_text_counts_as_answer_once_selected(quiz, chat):
+    quiz.open_question(1)
+    quiz.open_question(2)
+    chat.send(ANNA, "KX1")
+
+    reply = chat.send(ANNA, "HT2")
+
+    assert reply == (
+        "Got it! Your answer to question 1: <b>HT2</b>\n"
+        "The results will appear on the channel when the question closes."
+    )
+
+
+def test_answer_html_is_escaped(quiz, chat):
+    quiz.open_question(1)
+
+    reply = chat.answer(ANNA, "KX1", "<i>Roma</i> & co")
+
+    assert reply == (
+        "Got it! Your answer to question 1: <b>&lt;i&gt;Roma&lt;/i&gt; &amp; co</b>\n"
+        "The results will appear on the channel when the question closes."
+    )
+
+
+def test_answer_duplicate_update_ignored(quiz, chat):
+    quiz.open_question(1)
+    chat.send(ANNA, "KX1")
+    incoming = chat.incoming(ANNA, "Roma", update_id=7000)
+
+    first = quiz.handle(incoming)
+    again = quiz.handle(incoming)
+
+    assert [reply.text for reply in first] == [RECEIVED_KX1_ROMA]
+    assert again == []
+    assert quiz.answer_count(1) == 1
+
+
+def test_answer_duplicate_update_changes_no_state(quiz, chat):
+    quiz.open_question(1)
+    incoming = chat.incoming(ANNA, "/start KX1", update_id=7000)
+    quiz.handle(incoming)
+    chat.send(ANNA, "/reset")
+
+    assert quiz.handle(incoming) == []
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id).selected_question_id is None
+
+
+def test_answer_late_right_reply(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+    chat.answer(BRUNO, "KX1", "Milano")
+    quiz.close_question(1)
+    chat.send(FABIO, "KX1")
+
+    reply = chat.send(FABIO, "rome")
+
+    assert reply == (
+        "✅ Right! The answer is <b>Roma</b>.\n"
+        "The question was already closed, so your answer doesn't count for the leaderboard. "
+        "50% of the answers in time were correct."
+    )
+
+
+def test_answer_late_wrong_reply(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+    chat.answer(BRUNO, "KX1", "Roma")
+    chat.send(FABIO, "KX1")
+    quiz.close_question(1)
+
+    reply = chat.send(FABIO, "Torino")
+
+    assert reply == (
+        "❌ Wrong: the answer is <b>Roma</b>.\n"
+        "The question was already closed, so your answer doesn't count for the leaderboard. "
+        "100% of the answers in time were correct."
+    )
+
+
+def test_answer_late_nobody_in_time(quiz, chat):
+    quiz.open_question(1)
+    quiz.close_question(1)
+
+    reply = chat.answer(FABIO, "KX1", "Roma")
+
+    assert reply == (
+        "✅ Right! The answer is <b>Roma</b>.\n"
+        "The question was already closed, so your answer doesn't count for the leaderboard. "
+        "Nobody answered in time."
+    )
+
+
+def test_answer_late_stored_unranked(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+    quiz.close_question(1)
+
+    chat.answer(FABIO, "KX1", "Roma")
+
+    late = quiz.store.answer(quiz.question(1).id, FABIO.user_id)
+    assert late.late is True
+    assert late.correct is True
+    assert late.rank is None
+    assert quiz.result(1).answers == 1
+    assert quiz.answer_count(1) == 2
+    assert [row.user_id for row in quiz.leaderboard()] == [ANNA.user_id]
+
+
+def test_answer_late_second_answer_repeats_first(quiz, chat):
+    quiz.open_question(1)
+    quiz.close_question(1)
+    chat.answer(FABIO, "KX1", "Roma")
+
+    reply = chat.send(FABIO, "Milano")
+
+    assert reply == "You have already answered question 1: <b>Roma</b>\nOnly the first answer counts."
+
+
+def test_answer_number_kind_with_tolerance(quiz, chat):
+    quiz.add_question(text="Value of pi?", answers=["3.14 ± 0.01"], code="PI3", kind="number")
+    quiz.open_question("PI3")
+    chat.answer(ANNA, "PI3", "3,141")
+    chat.answer(BRUNO, "PI3", "3.2")
+
+    result = quiz.close_question("PI3")
+
+    assert result.correct == 1
+    assert result.podium[0].user_id == ANNA.user_id

@@ -1,0 +1,232 @@
+"""Team registration: confirmation, team name, head count, and each invalid input."""
+
+from __future__ import annotations
+
+import pytest
+
+from quizkit.model import MessageKind
+from tests.engine_support import (  # noqa: F401  (pytest fixtures)
+    ANNA,
+    BRUNO,
+    CARLA,
+    HELP_EN,
+    chat,
+    clock,
+    quiz,
+    store,
+)
+
+CONFIRM_EN = (
+    "Do you want to register a team? I'll ask for its name and how many people play with you.\n"
+    "Reply <b>yes</b> to continue; any other reply cancels."
+)
+ASK_TEAM_NAME_EN = "What is your team's name? (at least 3 characters)"
+ASK_HEAD_COUNT_OWLS = "How many people are in team <b>The Owls</b>, you included? Send a number from 1 to 499."
+
+
+def _register_until_head_count(chat, user=ANNA, team_name="The Owls"):
+    chat.send(user, "/register")
+    chat.send(user, "yes")
+    chat.send(user, team_name)
+
+
+def test_registration_full_conversation_english(quiz, chat):
+    replies = [chat.send(ANNA, text) for text in ["/register", "yes", "The Owls", "4"]]
+
+    assert replies == [
+        CONFIRM_EN,
+        ASK_TEAM_NAME_EN,
+        ASK_HEAD_COUNT_OWLS,
+        "Done! Team <b>The Owls</b> is registered with 4 people. "
+        "Your answers will appear under this name; send /register again to change it.",
+    ]
+    participant = quiz.store.participant(quiz.event.id, ANNA.user_id)
+    assert participant.team_name == "The Owls"
+    assert participant.head_count == 4
+
+
+def test_registration_full_conversation_italian(quiz, chat):
+    replies = [chat.send(CARLA, text) for text in ["/register", "Sì!", "I Gufi", "1"]]
+
+    assert replies == [
+        "Vuoi registrare una squadra? Ti chiederò il nome e quante persone giocano con te.\n"
+        "Rispondi <b>sì</b> per continuare; qualsiasi altra risposta annulla.",
+        "Come si chiama la squadra? (almeno 3 caratteri)",
+        "Quante persone ci sono nella squadra <b>I Gufi</b>, contando anche te? Scrivi un numero da 1 a 499.",
+        "Fatto! La squadra <b>I Gufi</b> è registrata con 1 persona. "
+        "Le tue risposte compariranno con questo nome; per cambiarlo, scrivi di nuovo /register.",
+    ]
+
+
+@pytest.mark.parametrize("word", ["yes", "Yes!", "y", "ok", "OK", "sure", "sì", "si", "Sì", "certo", "Certo!"])
+def test_registration_yes_words_continue(chat, word):
+    chat.send(ANNA, "/register")
+
+    assert chat.send(ANNA, word) == ASK_TEAM_NAME_EN
+
+
+@pytest.mark.parametrize("word", ["sì", "si", "ok", "certo", "yes"])
+def test_registration_yes_words_italian_participant(chat, word):
+    chat.send(CARLA, "/register")
+
+    assert chat.send(CARLA, word) == "Come si chiama la squadra? (almeno 3 caratteri)"
+
+
+@pytest.mark.parametrize("word", ["no", "maybe", "yes please", "nope"])
+def test_registration_other_reply_cancels(quiz, chat, word):
+    chat.send(ANNA, "/register")
+
+    reply = chat.send(ANNA, word)
+
+    assert reply == "Registration cancelled. Send /register to start again."
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id).registration_step is None
+
+
+def test_registration_team_name_too_short(quiz, chat):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    reply = chat.send(ANNA, " ab ")
+
+    assert reply == "The team name must be at least 3 characters long. Send a longer name:"
+    assert chat.send(ANNA, "The Owls") == ASK_HEAD_COUNT_OWLS
+
+
+def test_registration_team_name_too_long(chat):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    reply = chat.send(ANNA, "x" * 65)
+
+    assert reply == "The team name can be at most 64 characters long. Send a shorter name:"
+
+
+def test_registration_team_name_spaces_collapsed(quiz, chat):
+    _register_until_head_count(chat, team_name="  The    Owls ")
+
+    chat.send(ANNA, "3")
+
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name == "The Owls"
+
+
+@pytest.mark.parametrize("text", ["five", "2.5", "4 people", "١٢"])
+def test_registration_head_count_not_integer(quiz, chat, text):
+    _register_until_head_count(chat)
+
+    reply = chat.send(ANNA, text)
+
+    assert reply == (
+        f"<b>{text}</b> is not a whole number. Send how many people are in the team, in digits, from 1 to 499."
+    )
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name is None
+
+
+@pytest.mark.parametrize("text", ["0", "500", "-3", "99999999999"])
+def test_registration_head_count_out_of_range(quiz, chat, text):
+    _register_until_head_count(chat)
+
+    reply = chat.send(ANNA, text)
+
+    assert reply == f"A team has from 1 to 499 people, and you sent {text}. Send a number from 1 to 499."
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id).registration_step == "head_count"
+
+
+@pytest.mark.parametrize(("text", "head_count"), [("1", 1), ("499", 499), (" 12 ", 12)])
+def test_registration_head_count_limits_accepted(quiz, chat, text, head_count):
+    _register_until_head_count(chat)
+
+    chat.send(ANNA, text)
+
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).head_count == head_count
+
+
+def test_registration_one_person_singular(chat):
+    _register_until_head_count(chat)
+
+    reply = chat.send(ANNA, "1")
+
+    assert reply == (
+        "Done! Team <b>The Owls</b> is registered with 1 person. "
+        "Your answers will appear under this name; send /register again to change it."
+    )
+
+
+def test_registration_team_name_escaped(chat):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    reply = chat.send(ANNA, "<Owls> & co")
+
+    assert reply == (
+        "How many people are in team <b>&lt;Owls&gt; &amp; co</b>, you included? Send a number from 1 to 499."
+    )
+
+
+def test_registration_help_keeps_step(chat):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    assert chat.send(ANNA, "/help") == HELP_EN
+    assert chat.send(ANNA, "The Owls") == ASK_HEAD_COUNT_OWLS
+
+
+def test_registration_sticker_repeats_prompt(chat):
+    _register_until_head_count(chat)
+
+    assert chat.send(ANNA, None, kind=MessageKind.STICKER) == ASK_HEAD_COUNT_OWLS
+
+
+def test_registration_reset_cancels(quiz, chat):
+    _register_until_head_count(chat)
+
+    chat.send(ANNA, "/reset")
+
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id).registration_step is None
+    assert chat.send(ANNA, "4").startswith("There is no question with the code <b>4</b>.")
+
+
+def test_registration_start_code_cancels(quiz, chat):
+    quiz.open_question(1)
+    _register_until_head_count(chat)
+
+    chat.send(ANNA, "/start KX1")
+    reply = chat.send(ANNA, "Roma")
+
+    assert reply.startswith("Got it! Your answer to question 1: <b>Roma</b>")
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name is None
+
+
+def test_registration_again_changes_team(quiz, chat):
+    _register_until_head_count(chat)
+    chat.send(ANNA, "4")
+
+    _register_until_head_count(chat, team_name="The Larks")
+    chat.send(ANNA, "6")
+
+    participant = quiz.store.participant(quiz.event.id, ANNA.user_id)
+    assert participant.team_name == "The Larks"
+    assert participant.head_count == 6
+
+
+def test_registration_team_name_in_podium_and_reach(quiz, chat):
+    _register_until_head_count(chat)
+    chat.send(ANNA, "4")
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+    chat.answer(BRUNO, "KX1", "Roma")
+
+    result = quiz.close_question(1)
+
+    assert [entry.display_name for entry in result.podium] == ["The Owls", "Bruno"]
+    assert result.people_reached == 5
+
+
+def test_registration_keeps_selected_question(quiz, chat):
+    quiz.open_question(1)
+    chat.send(ANNA, "/start KX1")
+    _register_until_head_count(chat)
+    chat.send(ANNA, "4")
+
+    reply = chat.send(ANNA, "Roma")
+
+    assert reply.startswith("Got it! Your answer to question 1: <b>Roma</b>")
