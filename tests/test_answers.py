@@ -185,16 +185,16 @@ def test_generate_code_letters_have_no_look_alikes():
 
 
 def test_generate_code_avoids_taken_codes():
-    taken = {f"{first}{second}1" for first in CODE_LETTERS for second in CODE_LETTERS} - {"KX1"}
+    codes_in_use = {f"{first}{second}1" for first in CODE_LETTERS for second in CODE_LETTERS} - {"KX1"}
 
-    assert generate_code(1, {code.lower() for code in taken}, random.Random(3)) == "KX1"
+    assert generate_code(1, {code.lower() for code in codes_in_use}, random.Random(3)) == "KX1"
 
 
 def test_generate_code_raises_when_all_taken():
-    taken = [f"{first}{second}1" for first in CODE_LETTERS for second in CODE_LETTERS]
+    codes_in_use = [f"{first}{second}1" for first in CODE_LETTERS for second in CODE_LETTERS]
 
     with pytest.raises(InvalidQuestion) as raised:
-        generate_code(1, taken, random.Random(3))
+        generate_code(1, codes_in_use, random.Random(3))
 
     assert str(raised.value) == "No free code for question 1: every two-letter code is taken; give a custom code."
 

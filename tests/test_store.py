@@ -158,7 +158,7 @@ def test_store_reader_sees_committed_data_during_write(store):
     reader.close()
 
 
-def test_store_reader_in_thread_does_not_wait_for_writer(store):
+def test_store_reader_thread_not_blocked(store):
     _event(store, "committed")
     seen: list[object] = []
 
@@ -182,7 +182,7 @@ def test_store_reader_in_thread_does_not_wait_for_writer(store):
     assert seen == [1]
 
 
-def test_store_reader_in_process_does_not_wait_for_writer(store):
+def test_store_reader_process_not_blocked(store):
     _event(store, "committed")
     script = (
         "import sys; from quizkit.store import connect_reader; "
