@@ -58,11 +58,18 @@ _SCHOOLS = (
     "ITT Olivetti", "Liceo Classico Carducci", "IC Falcone e Borsellino", "IC Leonardo da Vinci",
     "IC Levi Montalcini", "Scuola Media Manzoni", "IC Pertini", "IC Calvino", "ITE Einaudi",
     "Liceo Artistico Modigliani", "IC Sant'Elia", "Primaria Giovanni XXIII", "IC Città di Castello",
-    "IC Gianni Rodari – Urbino", "Scuola dell'Infanzia Arcobaleno", "IC Nicolò Tommaseo",
+    "IC Gianni Rodari – Urbino", "Primaria Don Bosco", "IC Nicolò Tommaseo",
 )
 _TEAM_NICKNAMES = (
     "Coders", "Smanettoni", "Bit Bandits", "Programmatori", "Piccoli Hacker", "Robottini", "Geni del Codice",
     "Pixel", "Cervelloni", "Bit & Byte", "<Coding Kids>", "🚀 Razzi", "Gli Algoritmi", "Cody's Angels",
+)
+_TOWNS = (
+    "Roma", "Milano", "Torino", "Napoli", "Bari", "Palermo", "Urbino", "Pesaro", "Bologna", "Firenze",
+    "Genova", "Cagliari", "Catania", "Verona", "Padova", "Trieste", "Lecce", "Ancona", "Perugia", "Trento",
+    "Bolzano", "Aosta", "Potenza", "Campobasso", "L'Aquila", "Forlì", "Cantù", "Paternò", "Ragusa",
+    "Sassari", "Brescia", "Bergamo", "Como", "Reggio Emilia", "Modena", "Parma", "Rimini", "Pisa", "Siena",
+    "Arezzo",
 )
 _SECTIONS = "ABCDEFGH"
 
@@ -138,14 +145,21 @@ def _draw_language(rng: random.Random) -> str | None:
 
 
 def make_team_names(rng: random.Random, count: int) -> list[str]:
-    """Return `count` distinct team names of Italian school classes, each at least 3 characters long."""
+    """Return `count` distinct team names of Italian school classes, each 3 to 64 characters long.
+
+    A drawn name that is already used gets a town in brackets, the way two classes with the same
+    name would tell themselves apart.
+    """
     names: list[str] = []
-    taken: set[str] = set()
+    used: set[str] = set()
     for _ in range(count):
         name = _draw_team_name(rng)
-        while name in taken:
-            name = f"{_draw_team_name(rng)} {rng.choice(_SECTIONS)}{rng.randint(1, 99)}"
-        taken.add(name)
+        attempts = 0
+        while name in used:
+            attempts += 1
+            town = rng.choice(_TOWNS)
+            name = f"{_draw_team_name(rng)} ({town})" if attempts < 20 else f"{_draw_team_name(rng)} {attempts}"
+        used.add(name)
         names.append(name)
     return names
 
