@@ -402,7 +402,7 @@ def test_answers_burst_at_question_start():
     started = sink.times[0]
     in_first_third = sum(moment - started < 0.33 for moment in sink.times)
     assert in_first_third > 0.6 * len(sink.times)
-    assert crowd.timings[0].max_lag_s < 0.2
+    assert crowd.timings[0].max_lag_s < 0.5
 
 
 # Against the real emulator
@@ -424,9 +424,11 @@ def test_crowd_updates_reach_emulator_queue():
 
         stats = emulator.stats(TOKEN)
         updates = _fetch_all_updates(telegram, emulator)
+        get_updates_calls = emulator.calls(TOKEN, "getUpdates")
 
     assert stats["updates_queued"] == crowd.counters["updates_sent"]
     assert len(updates) == crowd.counters["updates_sent"]
+    assert len(get_updates_calls) >= crowd.counters["updates_sent"] / 100
     messages = [update.message for update in updates if update.message]
     edits = [update.edited_message for update in updates if update.edited_message]
     assert sum(message.text == "/start KX1" for message in messages) >= 10

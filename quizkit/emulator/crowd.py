@@ -1,11 +1,10 @@
 """A simulated crowd that plays an event's participants against the Bot API emulator.
 
-    >>> crowd = Crowd(emulator, token, profile="classroom", seed=7, time_scale=0.05)
-    >>> crowd.register()                      # every team registers
-    >>> crowd.play_question(0, "IY1")         # in-time answers and noise for question 1
-    >>> crowd.play_late(0, "IY1")             # the late answers, after the host closed it
-    >>> crowd.counters["answers_sent"] == crowd.expected[0]["answers"]
-    True
+    crowd = Crowd(emulator, token, profile="classroom", seed=7, time_scale=0.05)
+    crowd.register()                          # every team registers
+    crowd.play_question(0, "IY1")             # in-time answers and noise for question 1
+    crowd.play_late(0, "IY1")                 # the late answers, after the host closed it
+    assert crowd.counters["answers_sent"] == crowd.expected[0]["answers"]
 
 The crowd injects updates through `emulator.send_text` and `emulator.send_update`, which deliver
 them to the bot as Telegram would. Each phase runs in the caller's thread: one scheduler sleeps
@@ -57,7 +56,8 @@ class UpdateSink(Protocol):
 class PhaseTiming:
     """Statistics of one played phase: updates sent, wall-clock duration and the worst lag behind the plan.
 
-    `first_second` counts the updates sent in the first second of the phase.
+    `first_second` counts the updates sent in the first second of the phase, and `peak_per_s` is the
+    highest count in any 100 ms slot of the phase, times ten.
     """
 
     phase: str
@@ -66,6 +66,7 @@ class PhaseTiming:
     duration_s: float
     max_lag_s: float
     first_second: int
+    peak_per_s: int
 
 
 class Crowd:
@@ -74,6 +75,15 @@ class Crowd:
     `profile` is a name from `PROFILES` or a `Profile`. `participants` scales the profile to that
     many participants. The same `seed` gives the same users, plan and texts. `time_scale` stretches
     (> 1) or compresses (< 1) every window.
+
+    What the tests and the rehearsal check against:
+
+    - `expected[i]`: planned numbers of question i: answers (late included), in_time, late, correct,
+      correct_in_time, people_reached (head counts of all who answer) and people_reached_in_time;
+    - `totals`: participants, active_participants, registrations, head_count_sum, questions,
+      answers and late;
+    - `counters`: what was sent so far, by kind (see `plan.COUNTER_NAMES`);
+    - `timings`: one `PhaseTiming` per phase played.
 
     Not thread-safe: call one phase at a time, from one thread.
     """
@@ -156,7 +166,7 @@ class Crowd:
 
         started = time.perf_counter()
         max_lag_s = 0.0
-        first_second = 0
+        per_slot: dict[int, int] = {}
         position = 0
         while position < len(steps):
             elapsed = time.perf_counter() - started
@@ -166,21 +176,25 @@ class Crowd:
                 continue
 
             max_lag_s = max(max_lag_s, elapsed - due)
+            batch_start = position
             while position < len(steps) and steps[position].at * window_s <= elapsed:
                 self._send(steps[position], code)
                 position += 1
-                if elapsed < 1.0:
-                    first_second += 1
+            slot = int((time.perf_counter() - started) * 10)
+            per_slot[slot] = per_slot.get(slot, 0) + position - batch_start
 
         remaining = window_s - (time.perf_counter() - started)
         if remaining > 0:
             time.sleep(remaining)
 
-        timing = PhaseTiming(phase, len(steps), window_s, time.perf_counter() - started, max_lag_s, first_second)
+        duration_s = time.perf_counter() - started
+        first_second = sum(count for slot, count in per_slot.items() if slot < 10)
+        peak_per_s = 10 * max(per_slot.values(), default=0)
+        timing = PhaseTiming(phase, len(steps), window_s, duration_s, max_lag_s, first_second, peak_per_s)
         self.timings.append(timing)
         logger.info(
-            "Crowd played %s: %d updates in %.2f s (window %.2f s, max lag %.3f s)",
-            phase, timing.updates, timing.duration_s, window_s, max_lag_s,
+            "Crowd played %s: %d updates in %.2f s (window %.2f s, peak %d updates/s, max lag %.3f s)",
+            phase, timing.updates, timing.duration_s, window_s, peak_per_s, max_lag_s,
         )
 
     def _send(self, step: Step, code: str) -> None:

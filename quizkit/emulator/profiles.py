@@ -27,10 +27,12 @@ class ProfileQuestion:
 
 @dataclass(frozen=True)
 class NoiseRates:
-    """Shares of behaviour besides the counted answers, each per answering participant and question.
+    """Shares of behaviour besides the counted answers.
 
-    None of it changes which answer counts: repeats and edits follow the first answer, stickers and
-    photos arrive while the question is selected, `/help` and unknown codes come before the selection.
+    The first eight are shares of answering participants per question, the last three shares of
+    registering teams. None of it changes which answer counts: repeats and edits follow the first
+    answer, stickers and photos arrive while the question is selected, and `/help` and unknown codes
+    come before the selection.
     """
 
     repeat: float = 0.06
@@ -125,11 +127,11 @@ def scale_profile(profile: Profile, participants: int) -> Profile:
                    answers=answers, late=late)
 
 
-# The first real event, Europe Code Week 2016 in Italy: 974 participants who reached 9,689 people,
-# 14 questions and 7,004 answers. The questions are written for this profile, not copied from the event.
-# NOTE: with about 900 teams, 74 individuals and 9,689 people the mean team has 10.7 people, so most
-# teams here are small groups and about a quarter are class-sized (15-30). Mostly class-sized teams
-# at the same total would need about 480 teams.
+# The first real event, during Code Week 2016: 974 participants who reached 9,689 people, 14 questions
+# and 7,004 answers. The questions are written for this profile, not copied from the event.
+# NOTE: 900 teams and 74 individuals reaching 9,689 people leave a mean of 10.7 people per team, so
+# about four fifths of the teams are small groups (2-12) and only a fifth class-sized (15-30).
+# Mostly class-sized teams at the same total would need about 480 teams.
 _CODEWEEK2016_QUESTIONS = (
     ProfileQuestion(
         "Come si chiama il linguaggio di programmazione a blocchi creato al MIT, che ha un gatto come mascotte?",
