@@ -1,0 +1,36 @@
+"""Build the python-telegram-bot `Bot` that quizkit uses for every call it makes itself."""
+
+from __future__ import annotations
+
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+def make_bot(token: str, api_url: str = TELEGRAM_API_URL, *, rate_limit: bool = True) -> ExtBot:
+    """Return an uninitialised `ExtBot` for `token` that talks to `api_url`.
+
+    With `rate_limit`, calls wait to stay within Telegram's flood limits (about 30 messages/s in
+    total and 20/min per group or channel) and retry once after a 429. Without it, calls go out at
+    once and a 429 still retries once; the emulator uses this, since it has no flood limits
+    unless asked for them.
+    """
+    # A local emulator must never be reached through a proxy from the environment.
+    local = not api_url.startswith(TELEGRAM_API_URL)
+    httpx_kwargs = {"trust_env": False} if local else None
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=10.0, httpx_kwargs=httpx_kwargs)
+    updates_request = HTTPXRequest(connection_pool_size=2, read_timeout=40.0, httpx_kwargs=httpx_kwargs)
+
+    if rate_limit:
+        limiter = AIORateLimiter(max_retries=1)
+    else:
+        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=1)
+
+    return ExtBot(
+        token,
+        base_url=api_url,
+        request=request,
+        get_updates_request=updates_request,
+        rate_limiter=limiter,
+    )

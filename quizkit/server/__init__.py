@@ -1,0 +1,5 @@
+"""The quizkit server: webhook and polling transports, the outbox, and traffic counters."""
+
+from quizkit.server.server import Server, ServerNotRunning, ServerStartFailed, ServerStatus
+
+__all__ = ["Server", "ServerNotRunning", "ServerStartFailed", "ServerStatus"]

@@ -1,0 +1,114 @@
+"""Send queued channel posts and announcement edits, retrying until each one went out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from quizkit.engine import Engine
+from quizkit.model import OutboxItem
+
+logger = logging.getLogger("quizkit.server")
+
+IDLE_POLL_S = 0.25
+MAX_BACKOFF_S = 30.0
+
+
+class OutboxSender:
+    """Drain the engine's outbox in order through the Bot API.
+
+    Items live in the database until sent, so posts queued before a crash go out after the restart.
+    NOTE: an item sent just before a crash, whose success was not yet recorded, is sent again.
+    """
+
+    def __init__(self, engine: Engine, bot: Bot) -> None:
+        self._engine = engine
+        self._bot = bot
+        self._wakeup = asyncio.Event()
+        self.sent = 0
+        self.errors = 0
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next idle poll (call on the event loop)."""
+        self._wakeup.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Send pending items until `stopping` is set."""
+        backoff_s = 0.0
+        while not stopping.is_set():
+            items = self._engine.outbox_pending(20)
+            if not items:
+                await self._idle(IDLE_POLL_S)
+                continue
+
+            failed = False
+            for item in items:
+                if stopping.is_set():
+                    return
+                failed = not await self._send(item) or failed
+            if failed:
+                backoff_s = min(max(backoff_s * 2, 0.5), MAX_BACKOFF_S)
+                await self._idle(backoff_s)
+            else:
+                backoff_s = 0.0
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Wait until nothing is pending; return False if `timeout_s` passed first."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self._engine.outbox_pending(1):
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            self.wake()
+            await asyncio.sleep(0.05)
+        return True
+
+    async def _idle(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+        self._wakeup.clear()
+
+    async def _send(self, item: OutboxItem) -> bool:
+        try:
+            message_id = await self._call(item)
+        except RetryAfter as error:
+            self._fail(item, f"flood limit, retry after {error.retry_after}")
+            await asyncio.sleep(_seconds(error.retry_after))
+            return False
+        except BadRequest as error:
+            if "message is not modified" in error.message:
+                self._engine.outbox_sent(item.id, None)
+                return True
+            self._fail(item, str(error))
+            return False
+        except TelegramError as error:
+            self._fail(item, str(error))
+            return False
+
+        self._engine.outbox_sent(item.id, message_id)
+        self.sent += 1
+        return True
+
+    async def _call(self, item: OutboxItem) -> int | None:
+        if item.action == "send":
+            message = await self._bot.send_message(item.chat_id, item.text, parse_mode="HTML")
+            return message.message_id
+
+        target = self._engine.outbox_target(item)
+        await self._bot.edit_message_text(item.text, chat_id=item.chat_id, message_id=target, parse_mode="HTML")
+        return target
+
+    def _fail(self, item: OutboxItem, error: str) -> None:
+        self.errors += 1
+        self.last_error = f"outbox item {item.id} ({item.purpose}): {error}"
+        logger.warning("Channel %s for item %s failed: %s", item.action, item.id, error)
+        self._engine.outbox_failed(item.id, error)
+
+
+def _seconds(retry_after) -> float:
+    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)

@@ -1,0 +1,286 @@
+"""The quizkit server: bot, transport, outbox and live counts on an event loop in a daemon thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import uvicorn
+
+from quizkit.bot import make_bot
+from quizkit.bot.telegram import TELEGRAM_API_URL
+from quizkit.engine import Engine
+from quizkit.errors import QuizkitError
+from quizkit.server.outbox import OutboxSender
+from quizkit.server.polling import Poller
+from quizkit.server.processing import UpdateProcessor
+from quizkit.server.traffic import Traffic
+from quizkit.server.webhook import create_webhook_app
+
+logger = logging.getLogger("quizkit.server")
+
+T = TypeVar("T")
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+LIVE_COUNT_PERIOD_S = 1.0
+
+
+class ServerNotRunning(QuizkitError):
+    """A host action needs the server, but it is not running."""
+
+
+class ServerStartFailed(QuizkitError):
+    """The server thread could not start: the port, the Bot API or the database failed."""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """A snapshot of the server for status displays; safe to read from any thread."""
+
+    running: bool
+    transport: str
+    webhook_url: str | None
+    updates_total: int
+    updates_per_s: int
+    peak_updates_per_s: int
+    posts_sent: int
+    errors: int
+    last_error: str | None
+
+
+class Server:
+    """Run the bot for one event in the background, by webhook (push) or polling (pull).
+
+    `start()` returns once the server listens and Telegram knows the webhook; `stop()` may be
+    called any number of times. While the server runs, the engine belongs to its event loop:
+    reach it through `call()`, which runs a function there and returns its result.
+
+    >>> with Server(engine, token, transport="polling") as server:   # doctest: +SKIP
+    ...     server.call(engine.open_question, 1)
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        token: str,
+        *,
+        api_url: str = TELEGRAM_API_URL,
+        transport: str = "webhook",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str | None = None,
+        secret_token: str | None = None,
+        max_connections: int = 40,
+        drop_pending_updates: bool = False,
+        rate_limit: bool = True,
+    ) -> None:
+        if transport not in ("webhook", "polling"):
+            raise ValueError(f"Invalid transport {transport!r}; use 'webhook' or 'polling'.")
+        self.engine = engine
+        self.transport = transport
+        self.traffic = Traffic()
+        self._token = token
+        self._api_url = api_url
+        self._host = host
+        self._port = port
+        self._public_url = public_url
+        self._secret_token = secret_token or secrets.token_urlsafe(32)
+        self._max_connections = max_connections
+        self._drop_pending_updates = drop_pending_updates
+        self._rate_limit = rate_limit
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+        self._processor: UpdateProcessor | None = None
+        self._outbox: OutboxSender | None = None
+        self.webhook_url: str | None = None
+        self.port: int | None = None
+
+    # Lifecycle, called from the host's thread.
+
+    def start(self, timeout_s: float = 30.0) -> "Server":
+        """Start the server thread and return once updates are being received."""
+        if self.running:
+            return self
+        self._started.clear()
+        self._start_error = None
+        self._thread = threading.Thread(target=self._run, name="quizkit-server", daemon=True)
+        self._thread.start()
+
+        if not self._started.wait(timeout_s):
+            self.stop()
+            raise ServerStartFailed(f"Server did not start within {timeout_s} s; check the Bot API URL {self._api_url!r}.")
+        if self._start_error is not None:
+            self._thread.join()
+            self._thread = None
+            error = self._start_error
+            if isinstance(error, QuizkitError):
+                raise error
+            raise ServerStartFailed(f"Server failed to start: {type(error).__name__}: {error}") from error
+        logger.info("Server started (%s%s)", self.transport, f" at {self.webhook_url}" if self.webhook_url else "")
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and join its thread; a no-op when it is not running."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None:
+            return
+        if loop is not None and stopping is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stopping.set)
+            except RuntimeError:
+                logger.debug("Server loop closed before stop() reached it")
+        thread.join()
+        self._thread = None
+        logger.info("Server stopped")
+
+    @property
+    def running(self) -> bool:
+        """True while the server thread serves updates."""
+        return self._thread is not None and self._thread.is_alive() and self._started.is_set() and self._start_error is None
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # Host actions, called from any thread.
+
+    def call(self, function: Callable[..., T], *args: Any, timeout_s: float = 30.0, **kwargs: Any) -> T:
+        """Run `function(*args, **kwargs)` on the server's loop and return its result.
+
+        Raises ServerNotRunning when the server is down, and re-raises the function's own error.
+        """
+        if not self.running or self._loop is None:
+            raise ServerNotRunning("The quizkit server is not running; call start() first.")
+
+        async def run_and_wake() -> T:
+            result = function(*args, **kwargs)
+            if self._outbox is not None:
+                self._outbox.wake()
+            return result
+
+        future = asyncio.run_coroutine_threadsafe(run_and_wake(), self._loop)
+        return future.result(timeout_s)
+
+    def drain_outbox(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every queued channel post went out; return False on time-out."""
+        if not self.running or self._loop is None or self._outbox is None:
+            raise ServerNotRunning("The quizkit server is not running; call start() first.")
+        future = asyncio.run_coroutine_threadsafe(self._outbox.drain(timeout_s), self._loop)
+        return future.result(timeout_s + 5.0)
+
+    def status(self) -> ServerStatus:
+        """Return a snapshot of counters and the last error, for status displays."""
+        processor, outbox = self._processor, self._outbox
+        errors = (processor.errors if processor else 0) + (outbox.errors if outbox else 0)
+        last_error = (outbox.last_error if outbox else None) or (processor.last_error if processor else None)
+        return ServerStatus(
+            running=self.running,
+            transport=self.transport,
+            webhook_url=self.webhook_url,
+            updates_total=self.traffic.total,
+            updates_per_s=self.traffic.rate(),
+            peak_updates_per_s=self.traffic.peak,
+            posts_sent=outbox.sent if outbox else 0,
+            errors=errors,
+            last_error=last_error,
+        )
+
+    # The server thread.
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit)
+        tasks: list[asyncio.Task] = []
+        web_server: uvicorn.Server | None = None
+        poller: Poller | None = None
+        try:
+            await bot.initialize()
+            self._processor = UpdateProcessor(self.engine, bot, self.traffic)
+            self._outbox = OutboxSender(self.engine, bot)
+            if self.transport == "webhook":
+                web_server, serving = await self._start_webhook(bot)
+                tasks.append(serving)
+            else:
+                candidate = Poller(bot, self._processor, allowed_updates=ALLOWED_UPDATES)
+                candidate.claim()
+                poller = candidate
+                await bot.delete_webhook(drop_pending_updates=self._drop_pending_updates)
+                tasks.append(asyncio.create_task(poller.run(self._stopping), name="quizkit-poller"))
+            tasks.append(asyncio.create_task(self._outbox.run(self._stopping), name="quizkit-outbox"))
+            tasks.append(asyncio.create_task(self._refresh_live_counts(), name="quizkit-live-counts"))
+        except BaseException as error:  # noqa: BLE001 - reported to start() in the host's thread
+            self._start_error = error
+            self._started.set()
+            await self._shutdown(bot, web_server, poller, tasks)
+            return
+
+        self._started.set()
+        await self._stopping.wait()
+        await self._shutdown(bot, web_server, poller, tasks)
+
+    async def _start_webhook(self, bot) -> tuple[uvicorn.Server, asyncio.Task]:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self._host, self._port))
+        self.port = listener.getsockname()[1]
+
+        path = "/webhook"
+        app = create_webhook_app(self._processor, bot, path, self._secret_token)
+        config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, timeout_keep_alive=75)
+        web_server = uvicorn.Server(config)
+        serving = asyncio.create_task(web_server.serve(sockets=[listener]), name="quizkit-webhook")
+        while not web_server.started:
+            if serving.done():
+                serving.result()
+            await asyncio.sleep(0.01)
+
+        base = self._public_url or f"http://{self._host}:{self.port}"
+        self.webhook_url = base.rstrip("/") + path
+        await bot.set_webhook(
+            self.webhook_url,
+            secret_token=self._secret_token,
+            max_connections=self._max_connections,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=self._drop_pending_updates,
+        )
+        return web_server, serving
+
+    async def _refresh_live_counts(self) -> None:
+        while not self._stopping.is_set():
+            await asyncio.sleep(LIVE_COUNT_PERIOD_S)
+            try:
+                if self.engine.refresh_live_counts():
+                    self._outbox.wake()
+            except Exception:  # noqa: BLE001 - the count is cosmetic; the next round tries again
+                logger.warning("Refreshing the live answer counts failed", exc_info=True)
+
+    async def _shutdown(self, bot, web_server, poller, tasks) -> None:
+        self._stopping.set()
+        if web_server is not None:
+            web_server.should_exit = True
+        for task in tasks:
+            if task.get_name() != "quizkit-webhook":
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if poller is not None:
+            poller.release()
+        try:
+            await bot.shutdown()
+        except Exception:  # noqa: BLE001 - shutting down; nothing left to protect
+            logger.debug("Bot shutdown failed", exc_info=True)
+        logger.debug("Server loop finished")

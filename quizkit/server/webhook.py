@@ -1,0 +1,106 @@
+"""The webhook endpoint: an ASGI app that Telegram (or the emulator) posts updates to."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Bot, Update
+
+from quizkit.model import Reply
+from quizkit.server.processing import StorageFailed, UpdateProcessor
+
+logger = logging.getLogger("quizkit.server")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_token: str) -> Starlette:
+    """Return the ASGI app serving POST `path` for updates and GET /healthz for monitors.
+
+    An update is acknowledged with 200 only after its effects are committed; the one reply to its
+    own chat travels in the response body, and further replies go out through the Bot API.
+    """
+    background: set[asyncio.Task] = set()
+
+    async def receive_update(request: Request) -> Response:
+        offered = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(offered.encode(), secret_token.encode()):
+            return PlainTextResponse("Forbidden: wrong or missing secret token", status_code=403)
+
+        try:
+            body = await _read_body(request)
+        except _BodyTooLarge:
+            return PlainTextResponse(f"Request body exceeds {MAX_BODY_BYTES} bytes", status_code=413)
+
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return PlainTextResponse("Invalid JSON", status_code=400)
+
+        update = _parse_update(data, bot)
+        if update is None:
+            return Response(status_code=200)
+
+        try:
+            replies = processor.process(update)
+        except StorageFailed:
+            return PlainTextResponse("Storage failed; deliver again later", status_code=500)
+
+        if not replies:
+            return Response(status_code=200)
+        for extra in replies[1:]:
+            task = asyncio.create_task(processor.send(extra))
+            background.add(task)
+            task.add_done_callback(background.discard)
+        return JSONResponse(_as_method(replies[0]))
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[
+        Route(path, receive_update, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+    ])
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _BodyTooLarge()
+
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_update(data: object, bot: Bot) -> Update | None:
+    # Anything that is not an update is acknowledged and ignored, so Telegram does not retry it.
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        logger.warning("Webhook body ignored: not an update (%s)", type(data).__name__)
+        return None
+    try:
+        return Update.de_json(data, bot)
+    except Exception as error:  # noqa: BLE001 - python-telegram-bot raises many types on bad shapes
+        logger.warning("Update %s ignored: malformed (%s: %s)", data["update_id"], type(error).__name__, error)
+        return None
+
+
+def _as_method(reply: Reply) -> dict:
+    return {"method": "sendMessage", "chat_id": reply.chat_id, "text": reply.text, "parse_mode": reply.parse_mode}

@@ -1,0 +1,85 @@
+"""Shared fixtures; every test runs with a guard that rejects connections to anything but loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+_original_connect = socket.socket.connect
+_original_connect_ex = socket.socket.connect_ex
+
+
+class ExternalNetworkBlocked(RuntimeError):
+    """A test tried to reach an address outside 127.0.0.0/8 and ::1."""
+
+
+def _check_loopback(sock: socket.socket, address) -> None:
+    if sock.family == socket.AF_UNIX:
+        return
+    host = address[0]
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ExternalNetworkBlocked(f"Test tried to connect to {host!r}; tests may only reach servers they start on 127.0.0.1.")
+
+
+def _guarded_connect(self, address):
+    _check_loopback(self, address)
+    return _original_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _check_loopback(self, address)
+    return _original_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only():
+    """Fail any test that opens a connection to a non-loopback address."""
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    yield
+    socket.socket.connect = _original_connect
+    socket.socket.connect_ex = _original_connect_ex
+
+
+TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken"
+BOT_USERNAME = "quizkit_test_bot"
+CHANNEL_ID = -1001000000042
+
+
+@pytest.fixture
+def emulator():
+    """A Bot API emulator on 127.0.0.1 with the test bot and its channel."""
+    from quizkit.emulator import Emulator
+
+    with Emulator() as emu:
+        emu.add_bot(TOKEN, BOT_USERNAME)
+        emu.add_channel(TOKEN, CHANNEL_ID, "Quizkit tests")
+        yield emu
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    """Path of a fresh SQLite file."""
+    return tmp_path / "quiz.db"
+
+
+@pytest.fixture
+def engine(db_path):
+    """An event in English with two questions: 1 (answer Rome or Roma) and 2 (answer 42)."""
+    from quizkit.engine import Engine
+    from quizkit.store import Store
+
+    store = Store(db_path)
+    quiz = Engine.create_event(store, name="test-event", language="en", channel_id=CHANNEL_ID, bot_username=BOT_USERNAME)
+    quiz.add_question(text="Capital of Italy?", answers=["Rome", "Roma"], code="RM1")
+    quiz.add_question(text="Six times seven?", answers=["42"], code="KX2")
+    yield quiz
+    store.close()
