@@ -1,0 +1,129 @@
+"""The `quizkit` command line: one subcommand per job, errors turned into exit codes here only."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from quizkit.errors import QuizkitError
+
+EXIT_FAILED = 1
+EXIT_QUIZKIT_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with `argv` (default: sys.argv) and return the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except QuizkitError as error:
+        print(f"quizkit: {error}", file=sys.stderr)
+        return EXIT_QUIZKIT_ERROR
+    except TimeoutError as error:
+        print(f"quizkit: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("quizkit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quizkit",
+        description="Run live quiz events on Telegram from a Jupyter notebook.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log server start, stop and each question at INFO level")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    rehearse = commands.add_parser(
+        "rehearse",
+        help="run a whole event locally: Bot API emulator, server and a simulated crowd (no token needed)",
+        description="Run a whole event against the local Bot API emulator with a simulated crowd, "
+                    "then print each question's totals and podium and the final leaderboard.",
+    )
+    rehearse.add_argument("--profile", choices=["codeweek2016", "classroom"], default="codeweek2016",
+                          help="crowd to simulate: codeweek2016 (974 participants, 14 questions) or classroom (25 students)")
+    rehearse.add_argument("--participants", type=_positive_int, default=None,
+                          help="scale the profile to this many participants")
+    rehearse.add_argument("--time-scale", type=_positive_float, default=1.0,
+                          help="stretch (>1) or compress (<1) the event's timeline; 1.0 takes about a minute")
+    rehearse.add_argument("--transport", choices=["webhook", "polling"], default="webhook",
+                          help="how the bot receives updates: webhook (push, default) or polling (pull)")
+    rehearse.add_argument("--db", type=Path, default=Path("quizkit-rehearsal.db"),
+                          help="SQLite file to store the event in; each rehearsal adds a new event (default: %(default)s)")
+    rehearse.add_argument("--seed", type=int, default=2016, help="random seed of the crowd (default: %(default)s)")
+    rehearse.add_argument("--language", choices=["it", "en"], default="it",
+                          help="event language, used for channel posts and participants without a known language")
+    rehearse.add_argument("--summary-json", type=Path, default=None, help="also write the summary to this JSON file")
+    rehearse.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
+    rehearse.set_defaults(run=_run_rehearse)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve the local Telegram Bot API emulator on 127.0.0.1 until interrupted",
+        description="Serve the Bot API emulator on 127.0.0.1 for a bot token, so that a server and a "
+                    "crowd in other processes can use it.",
+    )
+    emulator.add_argument("--port", type=int, default=8081, help="TCP port on 127.0.0.1 (default: %(default)s)")
+    emulator.add_argument("--token", default=None, help="bot token to accept (default: the rehearsal token)")
+    emulator.add_argument("--username", default="quizkit_rehearsal_bot", help="the bot's username (default: %(default)s)")
+    emulator.set_defaults(run=_run_emulator)
+    return parser
+
+
+def _run_rehearse(args: argparse.Namespace) -> int:
+    from quizkit.rehearsal import RehearsalOptions, rehearse
+
+    options = RehearsalOptions(
+        profile=args.profile,
+        participants=args.participants,
+        time_scale=args.time_scale,
+        transport=args.transport,
+        db_path=args.db,
+        seed=args.seed,
+        language=args.language,
+        summary_json=args.summary_json,
+        progress=not args.no_progress,
+    )
+    summary = rehearse(options)
+    complete = summary.answers_stored == summary.answers_sent and summary.questions_closed > 0
+    return 0 if complete else EXIT_FAILED
+
+
+def _run_emulator(args: argparse.Namespace) -> int:
+    import threading
+
+    from quizkit.emulator import Emulator
+    from quizkit.rehearsal import REHEARSAL_CHANNEL_ID, REHEARSAL_TOKEN
+
+    token = args.token or REHEARSAL_TOKEN
+    with Emulator(port=args.port) as emulator:
+        emulator.add_bot(token, args.username)
+        emulator.add_channel(token, REHEARSAL_CHANNEL_ID, "Quizkit rehearsal")
+        bot_id = token.split(":", 1)[0]
+        print(f"Bot API emulator for bot {bot_id} (@{args.username}) at {emulator.base_url}<token>/; Ctrl-C stops it.")
+        threading.Event().wait()
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

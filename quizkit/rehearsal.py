@@ -1,0 +1,208 @@
+"""A rehearsal: emulator, server, simulated crowd and a scripted host run a whole event locally."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from tqdm import tqdm
+
+from quizkit.emulator import Emulator
+from quizkit.emulator.crowd import Crowd
+from quizkit.engine import Engine
+from quizkit.model import LeaderboardRow, QuestionResult
+from quizkit.server import Server
+from quizkit.store import Store
+
+# The emulator accepts any token of Telegram's shape; this one only ever reaches 127.0.0.1.
+REHEARSAL_TOKEN = "123456789:REHEARSALrehearsalREHEARSALrehears"
+REHEARSAL_BOT = "quizkit_rehearsal_bot"
+REHEARSAL_CHANNEL_ID = -1001000000001
+DELIVERY_TIMEOUT_S = 120.0
+
+
+@dataclass
+class RehearsalOptions:
+    """Settings of `quizkit rehearse`; the defaults reproduce the first real event in about a minute."""
+
+    profile: str = "codeweek2016"
+    participants: int | None = None
+    time_scale: float = 1.0
+    transport: str = "webhook"
+    db_path: Path = Path("quizkit-rehearsal.db")
+    seed: int = 2016
+    language: str = "it"
+    summary_json: Path | None = None
+    progress: bool = True
+
+
+@dataclass
+class RehearsalSummary:
+    """What a rehearsal did and what the database and the channel hold afterwards."""
+
+    event: str
+    questions_closed: int
+    answers_sent: int
+    answers_stored: int
+    updates_sent: int
+    updates_acked: int
+    podium_posts: int
+    channel_messages: int
+    duration_s: float
+    peak_updates_per_s: int
+    results: list[dict] = field(default_factory=list)
+    leaderboard: list[dict] = field(default_factory=list)
+
+
+def rehearse(options: RehearsalOptions, out: TextIO = sys.stdout) -> RehearsalSummary:
+    """Run a whole event against the local emulator and return its summary."""
+    began = time.monotonic()
+    event_name = f"rehearsal-{options.profile}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    store = Store(options.db_path)
+    try:
+        with Emulator() as emulator:
+            emulator.add_bot(REHEARSAL_TOKEN, REHEARSAL_BOT)
+            emulator.add_channel(REHEARSAL_TOKEN, REHEARSAL_CHANNEL_ID, "Quizkit rehearsal")
+            crowd = Crowd(emulator, REHEARSAL_TOKEN, profile=options.profile,
+                          participants=options.participants, seed=options.seed, time_scale=options.time_scale)
+            engine = Engine.create_event(store, name=event_name, language=options.language,
+                                         channel_id=REHEARSAL_CHANNEL_ID, bot_username=REHEARSAL_BOT)
+            for question in crowd.questions:
+                engine.add_question(text=question.text, answers=list(question.answers))
+
+            server = Server(engine, REHEARSAL_TOKEN, api_url=emulator.base_url,
+                            transport=options.transport, rate_limit=False)
+            with server:
+                print(f"Rehearsal '{event_name}': {len(crowd.users)} participants, "
+                      f"{len(crowd.questions)} questions, {options.transport}, database {options.db_path}", file=out)
+                results = _play_event(server, engine, crowd, emulator, options, out)
+                server.call(engine.post_leaderboard)
+                _wait(emulator.wait_delivered(REHEARSAL_TOKEN, DELIVERY_TIMEOUT_S), "updates to be delivered")
+                _wait(server.drain_outbox(DELIVERY_TIMEOUT_S), "channel posts to go out")
+                leaderboard = server.call(engine.leaderboard, 10)
+                answers_stored = sum(server.call(engine.answer_count, q.number) for q in engine.questions())
+                peak = server.traffic.peak
+                podium_posts = _count_podium_posts(emulator, engine)
+                channel_messages = len(emulator.messages(REHEARSAL_CHANNEL_ID))
+            stats = emulator.stats(REHEARSAL_TOKEN)
+    finally:
+        store.close()
+
+    summary = RehearsalSummary(
+        event=event_name,
+        questions_closed=len(results),
+        answers_sent=crowd.counters["answers_sent"],
+        answers_stored=answers_stored,
+        updates_sent=crowd.counters["updates_sent"],
+        updates_acked=stats["updates_delivered"],
+        podium_posts=podium_posts,
+        channel_messages=channel_messages,
+        duration_s=round(time.monotonic() - began, 1),
+        peak_updates_per_s=peak,
+        results=[_result_record(result) for result in results],
+        leaderboard=[asdict(row) for row in leaderboard],
+    )
+    _print_summary(summary, results, leaderboard, out)
+    if options.summary_json is not None:
+        options.summary_json.write_text(json.dumps(asdict(summary), indent=2, ensure_ascii=False) + "\n")
+    return summary
+
+
+def _play_event(server, engine, crowd, emulator, options, out) -> list[QuestionResult]:
+    crowd.register()
+    _wait(emulator.wait_delivered(REHEARSAL_TOKEN, DELIVERY_TIMEOUT_S), "registrations to be delivered")
+
+    results = []
+    for index, question in enumerate(engine.questions()):
+        planned = crowd.expected[index]["answers"]
+        server.call(engine.open_question, question.number)
+        with _Progress(server, engine, question, planned, enabled=options.progress):
+            crowd.play_question(index, question.code)
+            _wait(emulator.wait_delivered(REHEARSAL_TOKEN, DELIVERY_TIMEOUT_S), "answers to be delivered")
+            results.append(server.call(engine.close_question, question.number))
+            crowd.play_late(index, question.code)
+            _wait(emulator.wait_delivered(REHEARSAL_TOKEN, DELIVERY_TIMEOUT_S), "late answers to be delivered")
+    return results
+
+
+class _Progress:
+    """A progress bar of one question's stored answers, refreshed from a helper thread."""
+
+    def __init__(self, server: Server, engine: Engine, question, planned: int, enabled: bool) -> None:
+        self._server = server
+        self._engine = engine
+        self._number = question.number
+        self._bar = tqdm(total=planned, desc=f"Q{question.number:>2} {question.code}", unit=" answers",
+                         disable=not enabled, leave=True, dynamic_ncols=True,
+                         bar_format="{desc} |{bar:30}| {n_fmt}/{total_fmt}{unit} {elapsed}")
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._refresh, daemon=True)
+
+    def __enter__(self) -> "_Progress":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self._update()
+        self._bar.close()
+
+    def _refresh(self) -> None:
+        while not self._done.wait(0.2):
+            self._update()
+
+    def _update(self) -> None:
+        count = self._server.call(self._engine.answer_count, self._number)
+        self._bar.update(count - self._bar.n)
+
+
+def _count_podium_posts(emulator: Emulator, engine: Engine) -> int:
+    # A podium post is a channel message that names a question's totals; announcements are
+    # edited in place and the final leaderboard is one more message.
+    announcements = {q.announcement_message_id for q in engine.questions()}
+    messages = [m for m in emulator.messages(REHEARSAL_CHANNEL_ID) if m["message_id"] not in announcements]
+    return max(len(messages) - 1, 0)
+
+
+def _wait(done: bool, what: str) -> None:
+    if not done:
+        raise TimeoutError(f"Timed out after {DELIVERY_TIMEOUT_S:.0f} s waiting for {what}.")
+
+
+def _result_record(result: QuestionResult) -> dict:
+    return {
+        "number": result.question.number,
+        "code": result.question.code,
+        "answers": result.answers,
+        "people_reached": result.people_reached,
+        "correct": result.correct,
+        "percent_correct": round(result.percent_correct, 1),
+        "podium": [entry.display_name for entry in result.podium],
+    }
+
+
+def _print_summary(summary: RehearsalSummary, results: list[QuestionResult],
+                   leaderboard: list[LeaderboardRow], out: TextIO) -> None:
+    print(file=out)
+    print(f"{'Q':>3} {'code':<5} {'answers':>7} {'people':>7} {'correct':>8}  podium", file=out)
+    for result in results:
+        podium = ", ".join(f"{medal} {entry.display_name}" for medal, entry in zip("🥇🥈🥉", result.podium))
+        print(f"{result.question.number:>3} {result.question.code:<5} {result.answers:>7} "
+              f"{result.people_reached:>7} {result.percent_correct:>7.1f}%  {podium}", file=out)
+
+    print(file=out)
+    print("Leaderboard", file=out)
+    for row in leaderboard:
+        print(f"{row.position:>3}. {row.display_name:<32} {row.correct:>2} correct {row.delay_s:>8.1f} s", file=out)
+
+    print(file=out)
+    print(f"answers sent {summary.answers_sent}, stored {summary.answers_stored}; updates sent "
+          f"{summary.updates_sent}, acknowledged {summary.updates_acked}; podium posts {summary.podium_posts}; "
+          f"peak {summary.peak_updates_per_s} updates/s; {summary.duration_s} s", file=out)
