@@ -1,0 +1,278 @@
+"""The `Emulator`: a local Telegram Bot API server in a background thread, and its Python API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from quizkit.emulator._app import create_app
+from quizkit.emulator._service import BotApiService, ServiceSettings
+from quizkit.emulator._state import World
+from quizkit.emulator._webhook import DeliverySettings
+from quizkit.emulator.updates import SimUser, text_message
+
+logger = logging.getLogger("quizkit.emulator")
+
+_START_TIMEOUT_S = 10.0
+_STOP_TIMEOUT_S = 15.0
+
+
+class Emulator:
+    """A local Telegram Bot API for the bots that quizkit runs in rehearsals, tests and benchmarks.
+
+    The server is uvicorn in a daemon thread with its own event loop. `start()` returns once it
+    listens, and `stop()` may be called any number of times. The state (bots, chats, messages,
+    pending updates, call logs) survives a stop and a new start. Every method is thread-safe.
+
+        with Emulator() as emu:
+            emu.add_bot("123456:secret", "quizkit_bot")
+            bot = telegram.Bot("123456:secret", base_url=emu.base_url)
+
+    `latency_s` delays every Bot API call over HTTP, to measure a bot against a round trip
+    like Telegram's. With `flood_limits`, sending faster than 1 message/s per private chat, 20/min
+    per group or channel, or 30/s per bot gets a 429 with retry_after. Webhook deliveries time
+    out after `webhook_timeout_s` and are retried after `retry_delay_s`, doubling up to
+    `max_retry_delay_s`.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency_s: float = 0.0,
+        flood_limits: bool = False,
+        webhook_timeout_s: float = 60.0,
+        retry_delay_s: float = 1.0,
+        max_retry_delay_s: float = 60.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._settings = ServiceSettings(
+            latency_s=latency_s,
+            flood_limits=flood_limits,
+            delivery=DeliverySettings(webhook_timeout_s, retry_delay_s, max_retry_delay_s),
+        )
+        self._world = World()
+        self._lifecycle = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._server: uvicorn.Server | None = None
+        self._service: BotApiService | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._url: str | None = None
+
+    # Lifecycle
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def url(self) -> str:
+        """The server's root URL with the port it really listens on, such as "http://127.0.0.1:40123"."""
+        if self._url is None:
+            raise RuntimeError("The emulator is not running, so it has no URL yet; call start() first.")
+        return self._url
+
+    @property
+    def base_url(self) -> str:
+        """The `base_url` for python-telegram-bot's `Bot`: the URL followed by "/bot"."""
+        return self.url + "/bot"
+
+    def start(self) -> Emulator:
+        """Start the server and return once it accepts connections. Does nothing if it already runs."""
+        with self._lifecycle:
+            if self._thread is not None:
+                return self
+            sock = _bind(self.host, self.port)
+            service = BotApiService(self._world, self._settings)
+            config = uvicorn.Config(
+                create_app(service, self),
+                log_config=None,  # the library configures no logging handlers
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=2,
+            )
+            server = uvicorn.Server(config)
+            thread = threading.Thread(target=self._serve, args=(server, sock), name="quizkit-emulator", daemon=True)
+            thread.start()
+            self._wait_until_started(server, thread, sock)
+
+            host, port = sock.getsockname()[:2]
+            self._url = f"http://{_url_host(host)}:{port}"
+            self._thread, self._server, self._service = thread, server, service
+            logger.info("Emulator listening on %s", self._url)
+            return self
+
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        except Exception:
+            logger.exception("The emulator's server stopped with an error")
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            sock.close()
+
+    def _wait_until_started(self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(_STOP_TIMEOUT_S)
+                sock.close()
+                raise RuntimeError(
+                    f"The emulator did not start on {self.host}:{self.port} within {_START_TIMEOUT_S:.0f} s; "
+                    "see the 'quizkit.emulator' and 'uvicorn.error' logs."
+                )
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        """Stop the server and join its thread. Waiting long polls return no updates. Idempotent."""
+        with self._lifecycle:
+            thread, server, service, loop = self._thread, self._server, self._service, self._loop
+            if thread is None or server is None or service is None or loop is None:
+                return
+            try:
+                asyncio.run_coroutine_threadsafe(service.close(), loop).result(_STOP_TIMEOUT_S)
+            except Exception:
+                logger.warning("Closing the emulator's long polls and webhooks failed", exc_info=True)
+            server.should_exit = True
+            thread.join(_STOP_TIMEOUT_S)
+            if thread.is_alive():
+                logger.warning("The emulator's thread did not stop within %.0f s", _STOP_TIMEOUT_S)
+            self._thread = self._server = self._service = self._loop = None
+            self._url = None
+            logger.info("Emulator stopped")
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # Bots and chats
+
+    def add_bot(self, token: str, username: str, first_name: str = "Quizkit") -> None:
+        """Register a bot whose user id is the number before the colon of `token`."""
+        self._world.add_bot(token, username, first_name)
+
+    def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = True) -> None:
+        """Create the channel `chat_id` for the bot, which can post there only as an administrator."""
+        with self._world.lock:
+            bot = self._world.require_bot(token)
+            self._world.add_channel(bot, chat_id, title, bot_is_admin)
+
+    # Incoming updates
+
+    def send_text(self, token: str, user: SimUser, text: str, *, chat_id: int | None = None) -> int:
+        """Queue a text message from `user` to the bot and return its update_id.
+
+        The message goes to the user's private chat (chat id = user id) unless `chat_id` names
+        another chat, such as a group where the bot is a member.
+        """
+        payload = text_message(user, text)
+        if chat_id is not None and chat_id != user.user_id:
+            payload["message"]["chat"] = self._group_chat(token, chat_id)
+        return self.send_update(token, payload)
+
+    def _group_chat(self, token: str, chat_id: int) -> dict[str, Any]:
+        with self._world.lock:
+            chat = self._world.require_bot(token).chats.get(chat_id)
+            if chat is not None:
+                return dict(chat.data)
+        chat_type = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
+        return {"id": chat_id, "title": f"Group {chat_id}", "type": chat_type}
+
+    def send_update(self, token: str, payload: dict[str, Any]) -> int:
+        """Queue `payload` (an update without update_id) for the bot and return its update_id.
+
+        Raises ValueError for a payload that is not a single update type with its object, and
+        LookupError for an unknown token.
+        """
+        with self._world.lock:
+            bot = self._world.require_bot(token)
+            update_id = self._world.queue_update(bot, payload)
+        service = self._service
+        if service is not None:
+            service.notify(token)
+        return update_id
+
+    def wait_delivered(self, token: str, timeout: float) -> bool:
+        """Block until every queued update was acknowledged (webhook) or confirmed (getUpdates offset).
+
+        Returns False when some are still pending after `timeout` seconds. Must not be called
+        on the emulator's own thread, which it would block.
+        """
+        if threading.current_thread() is self._thread:
+            raise RuntimeError(
+                "wait_delivered() would block the emulator's own event loop; call it from another thread."
+            )
+        world = self._world
+        with world.changed:
+            bot = world.require_bot(token)
+            return world.changed.wait_for(lambda: not bot.pending, timeout)
+
+    # What the bot did
+
+    def messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Return the Message dicts that bots sent to `chat_id`, oldest first, as edited, without deleted ones."""
+        return self._world.messages(chat_id)
+
+    def message_versions(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
+        """Return every version of a message a bot sent, the original first and the current one last."""
+        return self._world.message_versions(chat_id, message_id)
+
+    def calls(self, token: str, method: str | None = None) -> list[dict[str, Any]]:
+        """Return every Bot API call the bot made, oldest first: method, params, time, source and ok.
+
+        `method` filters by name, case-insensitively. `source` is "http", or "webhook_response"
+        for a method that travelled in a webhook response body.
+        """
+        with self._world.lock:
+            calls = list(self._world.require_bot(token).calls)
+        if method is not None:
+            calls = [call for call in calls if call["method"].lower() == method.lower()]
+        return [dict(call, params=dict(call["params"])) for call in calls]
+
+    def stats(self, token: str) -> dict[str, int]:
+        """Return the bot's update and call counters.
+
+        Keys: updates_queued, updates_delivered (acknowledged or confirmed), deliveries_failed,
+        redeliveries, pending_update_count, updates_dropped, updates_filtered, api_calls and
+        flood_rejections.
+        """
+        with self._world.lock:
+            return self._world.stats(self._world.require_bot(token))
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only for sockets that
+    # name the protocol, and without it every request waits about 40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise RuntimeError(
+            f"The emulator cannot listen on {host}:{port}: {error}; pick another port, or 0 for any free one."
+        ) from error
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
