@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-import httpx
 
+from quizkit.emulator._http import KeepAliveClient
 from quizkit.emulator._errors import ApiError, conflict, not_found, unauthorized
 from quizkit.emulator._flood import FloodLimiter
 from quizkit.emulator._methods import METHODS, CallContext, Described, read_allowed_updates
@@ -63,7 +63,7 @@ class BotApiService:
         self.settings = settings
         self.flood = FloodLimiter() if settings.flood_limits else None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: KeepAliveClient | None = None
         self._long_polls: dict[str, _LongPoll] = {}
         self._dispatchers: dict[str, WebhookDispatcher] = {}
         self._closing = False
@@ -72,7 +72,7 @@ class BotApiService:
         """Open the webhook client and resume delivery for bots whose webhook is already set."""
         self._loop = asyncio.get_running_loop()
         # trust_env=False: proxy settings in the environment must never route webhook traffic elsewhere.
-        self._client = httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_connections=None))
+        self._client = KeepAliveClient()
         with self.world.lock:
             bots = list(self.world.bots.values())
         for bot in bots:
@@ -91,7 +91,7 @@ class BotApiService:
     async def shutdown(self) -> None:
         await self.close()
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     def notify(self, token: str) -> None:

@@ -18,8 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from quizkit.emulator._http import DeliveryError, HttpResponse, KeepAliveClient
 from quizkit.emulator._state import Bot, PendingUpdate, World
 
 logger = logging.getLogger("quizkit.emulator")
@@ -49,7 +48,7 @@ class WebhookDispatcher:
     """
 
     def __init__(
-        self, world: World, bot: Bot, client: httpx.AsyncClient, execute: ExecuteMethod, settings: DeliverySettings
+        self, world: World, bot: Bot, client: KeepAliveClient, execute: ExecuteMethod, settings: DeliverySettings
     ) -> None:
         self._world = world
         self._bot = bot
@@ -145,28 +144,22 @@ class WebhookDispatcher:
 
         try:
             response = await self._client.post(
-                url, content=json.dumps(update.payload).encode(), headers=headers, timeout=self._settings.timeout_s
+                url, json.dumps(update.payload).encode(), headers, timeout_s=self._settings.timeout_s
             )
-        except httpx.TimeoutException:
-            self._fail(update, "Read timeout expired")
-            return
-        except httpx.ConnectError:
-            self._fail(update, "Connection refused")
-            return
-        except httpx.HTTPError as error:
-            self._fail(update, f"Connection failed: {type(error).__name__}")
+        except DeliveryError as error:
+            self._fail(update, error.reason)
             return
 
-        if not 200 <= response.status_code < 300:
-            self._fail(update, f"Wrong response from the webhook: {response.status_code} {response.reason_phrase}")
+        if not 200 <= response.status < 300:
+            self._fail(update, f"Wrong response from the webhook: {response.status} {response.reason}")
             return
         # The method runs before the acknowledgement, so wait_delivered() also covers its effects.
         await self._execute_response_method(update, response)
         self._world.mark_delivered(self._bot, [update])
 
-    async def _execute_response_method(self, update: PendingUpdate, response: httpx.Response) -> None:
+    async def _execute_response_method(self, update: PendingUpdate, response: HttpResponse) -> None:
         try:
-            body = json.loads(response.content) if response.content else None
+            body = json.loads(response.body) if response.body else None
         except ValueError:
             return
         if not isinstance(body, dict) or not isinstance(body.get("method"), str):
