@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 import pytest
@@ -83,3 +84,8 @@ def engine(db_path):
     quiz.add_question(text="Six times seven?", answers=["42"], code="KX2")
     yield quiz
     store.close()
+
+
+# python-telegram-bot 22 warns in RetryAfter's constructor unless this opts in to timedelta values,
+# and the suite turns warnings into errors.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
