@@ -18,7 +18,7 @@ from quizkit.emulator.crowd import Crowd
 from quizkit.engine import Engine
 from quizkit.model import LeaderboardRow, QuestionResult
 from quizkit.server import Server
-from quizkit.store import Store
+from quizkit.store import OutboxRecord, Store
 
 # The emulator accepts any token of Telegram's shape; this one only ever reaches 127.0.0.1.
 REHEARSAL_TOKEN = "123456789:REHEARSALrehearsalREHEARSALrehears"
@@ -88,7 +88,7 @@ def rehearse(options: RehearsalOptions, out: TextIO = sys.stdout) -> RehearsalSu
                 leaderboard = server.call(engine.leaderboard, 10)
                 answers_stored = sum(server.call(engine.answer_count, q.number) for q in engine.questions())
                 peak = server.traffic.peak
-                podium_posts = _count_podium_posts(emulator, engine)
+                podium_posts = _count_podium_posts(emulator, server.call(engine.store.outbox_records, engine.event.id))
                 channel_messages = len(emulator.messages(REHEARSAL_CHANNEL_ID))
             stats = emulator.stats(REHEARSAL_TOKEN)
     finally:
@@ -139,7 +139,7 @@ class _Progress:
         self._engine = engine
         self._number = question.number
         self._bar = tqdm(total=planned, desc=f"Q{question.number:>2} {question.code}", unit=" answers",
-                         disable=not enabled, leave=True, dynamic_ncols=True,
+                         disable=None if enabled else True, leave=True, dynamic_ncols=True,
                          bar_format="{desc} |{bar:30}| {n_fmt}/{total_fmt}{unit} {elapsed}")
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._refresh, daemon=True)
@@ -163,12 +163,13 @@ class _Progress:
         self._bar.update(count - self._bar.n)
 
 
-def _count_podium_posts(emulator: Emulator, engine: Engine) -> int:
-    # A podium post is a channel message that names a question's totals; announcements are
-    # edited in place and the final leaderboard is one more message.
-    announcements = {q.announcement_message_id for q in engine.questions()}
-    messages = [m for m in emulator.messages(REHEARSAL_CHANNEL_ID) if m["message_id"] not in announcements]
-    return max(len(messages) - 1, 0)
+def _count_podium_posts(emulator: Emulator, records: list[OutboxRecord]) -> int:
+    # A podium post counts once the outbox recorded it as sent and the channel really shows it.
+    in_channel = {message["message_id"] for message in emulator.messages(REHEARSAL_CHANNEL_ID)}
+    return sum(
+        1 for record in records
+        if record.item.purpose == "results" and record.status == "sent" and record.message_id in in_channel
+    )
 
 
 def _wait(done: bool, what: str) -> None:
