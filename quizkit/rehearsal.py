@@ -189,10 +189,14 @@ def _result_record(result: QuestionResult) -> dict:
     }
 
 
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _print_summary(summary: RehearsalSummary, results: list[QuestionResult],
                    leaderboard: list[LeaderboardRow], out: TextIO) -> None:
     print(file=out)
-    print(f"{'Q':>3} {'code':<5} {'answers':>7} {'people':>7} {'correct':>8}  podium", file=out)
+    print(f"{'Q':>3} {'code':<5} {'answers':>7} {'people':>7} {'correct':>8}  podium (first three correct)", file=out)
     for result in results:
         podium = ", ".join(f"{medal} {entry.display_name}" for medal, entry in zip("🥇🥈🥉", result.podium))
         print(f"{result.question.number:>3} {result.question.code:<5} {result.answers:>7} "
@@ -201,7 +205,7 @@ def _print_summary(summary: RehearsalSummary, results: list[QuestionResult],
     print(file=out)
     print("Leaderboard", file=out)
     for row in leaderboard:
-        print(f"{row.position:>3}. {row.display_name:<32} {row.correct:>2} correct {row.delay_s:>8.1f} s", file=out)
+        print(f"{row.position:>3}. {_fit(row.display_name, 36):<36} {row.correct:>2} correct {row.delay_s:>8.1f} s", file=out)
 
     print(file=out)
     print(f"answers sent {summary.answers_sent}, stored {summary.answers_stored}; updates sent "
