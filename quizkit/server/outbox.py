@@ -81,7 +81,8 @@ class OutboxSender:
             await asyncio.sleep(_seconds(error.retry_after))
             return False
         except BadRequest as error:
-            if "message is not modified" in error.message:
+            # python-telegram-bot capitalises the description: "Message is not modified: ...".
+            if "message is not modified" in error.message.lower():
                 self._engine.outbox_sent(item.id, None)
                 return True
             self._fail(item, str(error))
