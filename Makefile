@@ -8,16 +8,17 @@ INSTALLED := $(VENV)/.quizkit-installed
 .PHONY: rehearse test clean
 
 $(INSTALLED): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(INSTALLED)
+	@echo "Installing quizkit and its dependencies into $(VENV) (once)..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(INSTALLED)
 
 rehearse: $(INSTALLED)
-	$(BIN)/quizkit rehearse
+	@$(BIN)/quizkit rehearse
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) build *.egg-info quizkit-rehearsal.db*

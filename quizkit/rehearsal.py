@@ -13,6 +13,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from quizkit.console import console_texts
 from quizkit.emulator import Emulator
 from quizkit.emulator.crowd import Crowd
 from quizkit.engine import Engine
@@ -25,6 +26,7 @@ REHEARSAL_TOKEN = "123456789:REHEARSALrehearsalREHEARSALrehears"
 REHEARSAL_BOT = "quizkit_rehearsal_bot"
 REHEARSAL_CHANNEL_ID = -1001000000001
 DELIVERY_TIMEOUT_S = 120.0
+TEXTS = console_texts()
 
 
 @dataclass
@@ -79,8 +81,9 @@ def rehearse(options: RehearsalOptions, out: TextIO = sys.stdout) -> RehearsalSu
             server = Server(engine, REHEARSAL_TOKEN, api_url=emulator.base_url,
                             transport=options.transport, rate_limit=False)
             with server:
-                print(f"Rehearsal '{event_name}': {len(crowd.users)} participants, "
-                      f"{len(crowd.questions)} questions, {options.transport}, database {options.db_path}", file=out)
+                print(TEXTS.started.format(event=event_name, participants=len(crowd.users),
+                                           questions=len(crowd.questions), transport=options.transport,
+                                           db=options.db_path), file=out)
                 results = _play_event(server, engine, crowd, emulator, options, out)
                 server.call(engine.post_leaderboard)
                 _wait(emulator.wait_delivered(REHEARSAL_TOKEN, DELIVERY_TIMEOUT_S), "updates to be delivered")
@@ -138,7 +141,7 @@ class _Progress:
         self._server = server
         self._engine = engine
         self._number = question.number
-        self._bar = tqdm(total=planned, desc=f"Q{question.number:>2} {question.code}", unit=" answers",
+        self._bar = tqdm(total=planned, desc=f"Q{question.number:>2} {question.code}", unit=TEXTS.answers_unit,
                          disable=None if enabled else True, leave=True, dynamic_ncols=True,
                          bar_format="{desc} |{bar:30}| {n_fmt}/{total_fmt}{unit} {elapsed}")
         self._done = threading.Event()
@@ -196,18 +199,21 @@ def _fit(text: str, width: int) -> str:
 def _print_summary(summary: RehearsalSummary, results: list[QuestionResult],
                    leaderboard: list[LeaderboardRow], out: TextIO) -> None:
     print(file=out)
-    print(f"{'Q':>3} {'code':<5} {'answers':>7} {'people':>7} {'correct':>8}  podium (first three correct)", file=out)
+    number, code, answers, people, correct, podium = TEXTS.table_header
+    print(f"{number:>3} {code:<6} {answers:>8} {people:>7} {correct:>7}  {podium}", file=out)
     for result in results:
-        podium = ", ".join(f"{medal} {entry.display_name}" for medal, entry in zip("🥇🥈🥉", result.podium))
-        print(f"{result.question.number:>3} {result.question.code:<5} {result.answers:>7} "
-              f"{result.people_reached:>7} {result.percent_correct:>7.1f}%  {podium}", file=out)
+        medals = ", ".join(f"{medal} {entry.display_name}" for medal, entry in zip("🥇🥈🥉", result.podium))
+        print(f"{result.question.number:>3} {result.question.code:<6} {result.answers:>8} "
+              f"{result.people_reached:>7} {result.percent_correct:>6.1f}%  {medals}", file=out)
 
     print(file=out)
-    print("Leaderboard", file=out)
+    print(TEXTS.leaderboard, file=out)
     for row in leaderboard:
-        print(f"{row.position:>3}. {_fit(row.display_name, 36):<36} {row.correct:>2} correct {row.delay_s:>8.1f} s", file=out)
+        print(f"{row.position:>3}. {_fit(row.display_name, 36):<36} {row.correct:>2} {TEXTS.correct} "
+              f"{row.delay_s:>8.1f} s", file=out)
 
     print(file=out)
-    print(f"answers sent {summary.answers_sent}, stored {summary.answers_stored}; updates sent "
-          f"{summary.updates_sent}, acknowledged {summary.updates_acked}; podium posts {summary.podium_posts}; "
-          f"peak {summary.peak_updates_per_s} updates/s; {summary.duration_s} s", file=out)
+    print(TEXTS.closing.format(answers_sent=summary.answers_sent, answers_stored=summary.answers_stored,
+                               updates_sent=summary.updates_sent, updates_acked=summary.updates_acked,
+                               podium_posts=summary.podium_posts, peak=summary.peak_updates_per_s,
+                               duration=summary.duration_s), file=out)
