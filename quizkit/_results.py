@@ -20,22 +20,6 @@ from quizkit.store import Store
 PODIUM_SIZE = 3
 
 
-def display_name(participant: Participant) -> str:
-    """Return the team name, else the full name, else @username, else "#<user_id>".
-
-    Telegram always sends a first name, but the fallbacks keep "None" or an empty name out of every
-    post even when a client leaves fields empty.
-    """
-    if participant.team_name:
-        return participant.team_name
-    full_name = " ".join(part for part in (participant.first_name, participant.last_name) if part)
-    if full_name.strip():
-        return full_name.strip()
-    if participant.username:
-        return f"@{participant.username}"
-    return f"#{participant.user_id}"
-
-
 def delay_seconds(opened_at: datetime | None, received_at: datetime) -> float:
     """Return the seconds from a question's opening to an answer's arrival, never below zero.
 
@@ -86,7 +70,7 @@ def compute_result(store: Store, question: Question) -> QuestionResult:
         PodiumEntry(
             rank=position,
             user_id=answer.user_id,
-            display_name=display_name(participant),
+            display_name=participant.display_name,
             delay_s=delay_seconds(question.opened_at, answer.received_at),
         )
         for position, (answer, participant) in enumerate(correct[:PODIUM_SIZE], start=1)
@@ -118,7 +102,7 @@ def compute_leaderboard(store: Store, event_id: int, limit: int | None = None) -
         LeaderboardRow(
             position=position,
             user_id=participant.user_id,
-            display_name=display_name(participant),
+            display_name=participant.display_name,
             correct=correct,
             delay_s=delay,
         )

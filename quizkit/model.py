@@ -109,12 +109,19 @@ class Participant:
 
     @property
     def display_name(self) -> str:
-        """Return the team name if registered, else the user's full name (never 'None')."""
+        """The team name, else the full name, else @username, else "#<user_id>".
+
+        Telegram always sends a first name, but the fallbacks keep "None" or an empty name out of
+        every post even when a client leaves fields empty.
+        """
         if self.team_name:
             return self.team_name
-        if self.last_name:
-            return f"{self.first_name} {self.last_name}"
-        return self.first_name
+        full_name = " ".join(part for part in (self.first_name, self.last_name) if part).strip()
+        if full_name:
+            return full_name
+        if self.username:
+            return f"@{self.username}"
+        return f"#{self.user_id}"
 
 
 @dataclass(frozen=True)
