@@ -14,16 +14,18 @@ def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
 
     Channel posts, updates without a sender and update types the quiz does not use (polls,
     chat member changes, ...) return None, so the caller acknowledges them and replies nothing.
+    Raises InvalidUpdate when a field has a type Telegram never sends.
     """
     message = update.message or update.edited_message
     if message is None or message.from_user is None or message.from_user.is_bot:
         return None
+    _check_shape(message)
 
     kind = MessageKind.EDITED if update.edited_message is not None else _message_kind(message)
     user = message.from_user
     sender = Sender(
         user_id=user.id,
-        first_name=user.first_name,
+        first_name=user.first_name or "",
         last_name=user.last_name,
         username=user.username,
         language_code=user.language_code,
@@ -37,6 +39,30 @@ def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
         sent_at=_aware(message.date),
         received_at=received_at,
     )
+
+
+class InvalidUpdate(ValueError):
+    """An update whose fields have types Telegram never sends; only a forged request has them."""
+
+
+def _check_shape(message: Message) -> None:
+    # python-telegram-bot does not check JSON types, so a forged update could carry a string id
+    # into the database or a reply's chat_id.
+    if message.chat is None:
+        raise InvalidUpdate("message has no chat")
+    user = message.from_user
+    for name, value in (("from.id", user.id), ("chat.id", message.chat.id)):
+        if type(value) is not int:
+            raise InvalidUpdate(f"{name} must be an integer, got {type(value).__name__}")
+    texts = (
+        ("from.first_name", user.first_name), ("from.last_name", user.last_name), ("from.username", user.username),
+        ("from.language_code", user.language_code), ("text", message.text), ("caption", message.caption),
+    )
+    for name, value in texts:
+        if value is not None and not isinstance(value, str):
+            raise InvalidUpdate(f"{name} must be a string, got {type(value).__name__}")
+    if not isinstance(message.date, datetime):
+        raise InvalidUpdate("message date is missing or invalid")
 
 
 def _message_kind(message: Message) -> MessageKind:

@@ -37,24 +37,35 @@ class OutboxSender:
         self._wakeup.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Send pending items until `stopping` is set."""
+        """Send pending items until `stopping` is set; no error ends the loop."""
         backoff_s = 0.0
         while not stopping.is_set():
-            items = self._engine.outbox_pending(20)
-            if not items:
-                await self._idle(IDLE_POLL_S)
-                continue
-
-            failed = False
-            for item in items:
-                if stopping.is_set():
-                    return
-                failed = not await self._send(item) or failed
+            try:
+                failed = await self._send_pending(stopping)
+            except Exception as error:  # noqa: BLE001 - e.g. a locked database; the items stay queued
+                self.errors += 1
+                self.last_error = f"outbox: {type(error).__name__}: {error}"
+                logger.warning("Outbox round failed (%s: %s); retrying", type(error).__name__, error)
+                failed = True
             if failed:
                 backoff_s = min(max(backoff_s * 2, 0.5), MAX_BACKOFF_S)
                 await self._idle(backoff_s)
             else:
                 backoff_s = 0.0
+
+    async def _send_pending(self, stopping: asyncio.Event) -> bool:
+        # Returns True when some item failed, so the caller backs off.
+        items = self._engine.outbox_pending(20)
+        if not items:
+            await self._idle(IDLE_POLL_S)
+            return False
+
+        failed = False
+        for item in items:
+            if stopping.is_set():
+                break
+            failed = not await self._send(item) or failed
+        return failed
 
     async def drain(self, timeout_s: float) -> bool:
         """Wait until nothing is pending; return False if `timeout_s` passed first."""

@@ -7,12 +7,12 @@ import logging
 import threading
 from collections import defaultdict
 
+import httpx
 from telegram import Bot, Update
-from telegram.error import NetworkError, TelegramError, TimedOut
 
 from quizkit.errors import QuizkitError
 from quizkit.model import Reply
-from quizkit.server.processing import StorageFailed, UpdateProcessor
+from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, parse_update
 
 logger = logging.getLogger("quizkit.server")
 
@@ -24,6 +24,10 @@ class PollerAlreadyRunning(QuizkitError):
     """A second poller was started for a bot token that this process already polls."""
 
 
+class _Rejected(Exception):
+    """The Bot API answered getUpdates with an error (a 409 conflict, a wrong token, ...)."""
+
+
 class Poller:
     """Fetch up to 100 updates per getUpdates call, store them, send replies, then advance the offset.
 
@@ -31,8 +35,11 @@ class Poller:
     fetching and storing loses nothing: Telegram hands the batch out again after a restart.
     """
 
-    def __init__(self, bot: Bot, processor: UpdateProcessor, *, timeout_s: int = 10, allowed_updates=None) -> None:
+    def __init__(
+        self, bot: Bot, processor: UpdateProcessor, *, timeout_s: int = 10, allowed_updates=None, trust_env: bool = True
+    ) -> None:
         self._bot = bot
+        self._trust_env = trust_env
         self._processor = processor
         self._timeout_s = timeout_s
         self._allowed_updates = allowed_updates
@@ -56,29 +63,45 @@ class Poller:
             _active_tokens.discard(self._token)
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Poll until `stopping` is set; back off on network errors.
+        """Poll until `stopping` is set; back off on network errors and rejected calls.
 
         The caller deletes any webhook first, since getUpdates fails while one is set.
         """
         backoff_s = 0.5
-        while not stopping.is_set():
-            try:
-                updates = await self._bot.get_updates(
-                    offset=self.offset, limit=100, timeout=self._timeout_s, allowed_updates=self._allowed_updates
-                )
-            except (TimedOut, NetworkError) as error:
-                logger.warning("getUpdates failed (%s); retrying in %.1f s", error, backoff_s)
-                await _sleep_or_stop(stopping, backoff_s)
-                backoff_s = min(backoff_s * 2, 30.0)
-                continue
-            except TelegramError as error:
-                logger.warning("getUpdates rejected (%s); retrying in 5 s", error)
-                await _sleep_or_stop(stopping, 5.0)
-                continue
-            backoff_s = 0.5
+        async with httpx.AsyncClient(trust_env=self._trust_env) as client:
+            while not stopping.is_set():
+                try:
+                    batch = await self._fetch(client)
+                except httpx.HTTPError as error:
+                    logger.warning("getUpdates failed (%s); retrying in %.1f s", type(error).__name__, backoff_s)
+                    await _sleep_or_stop(stopping, backoff_s)
+                    backoff_s = min(backoff_s * 2, 30.0)
+                    continue
+                except _Rejected as error:
+                    logger.warning("getUpdates rejected: %s; retrying in 5 s", error)
+                    await _sleep_or_stop(stopping, 5.0)
+                    continue
+                backoff_s = 0.5
 
-            if updates and await self._handle_batch(updates):
-                self.offset = updates[-1].update_id + 1
+                if batch.last_update_id is not None and await self._handle_batch(batch.updates):
+                    self.offset = batch.last_update_id + 1
+
+    async def _fetch(self, client: httpx.AsyncClient) -> "_Batch":
+        # getUpdates goes out directly instead of through Bot.get_updates, which parses the whole
+        # batch at once: one update it cannot parse would then fail every retry, forever. Here each
+        # update is parsed alone and a broken one is skipped.
+        parameters = {"offset": self.offset, "limit": 100, "timeout": self._timeout_s,
+                      "allowed_updates": self._allowed_updates}
+        response = await client.post(f"{self._bot.base_url}/getUpdates", json=parameters,
+                                     timeout=self._timeout_s + 10.0)
+        try:
+            envelope = response.json()
+        except ValueError:
+            raise _Rejected(f"HTTP {response.status_code} with a body that is not JSON") from None
+        if not isinstance(envelope, dict) or envelope.get("ok") is not True:
+            description = envelope.get("description") if isinstance(envelope, dict) else None
+            raise _Rejected(f"HTTP {response.status_code}: {description or 'no description'}")
+        return _Batch.parse(envelope.get("result"), self._bot, self._processor)
 
     async def _handle_batch(self, updates: list[Update]) -> bool:
         replies: list[Reply] = []
@@ -93,6 +116,29 @@ class Poller:
 
         await _send_per_chat(self._processor, replies)
         return True
+
+
+class _Batch:
+    """The updates of one getUpdates answer that parsed, and the highest update_id it contained."""
+
+    def __init__(self, updates: list[Update], last_update_id: int | None) -> None:
+        self.updates = updates
+        self.last_update_id = last_update_id
+
+    @classmethod
+    def parse(cls, raw: object, bot: Bot, processor: UpdateProcessor) -> "_Batch":
+        updates: list[Update] = []
+        last_update_id: int | None = None
+        for data in raw if isinstance(raw, list) else []:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not is_update_id(update_id):
+                processor.reject(f"getUpdates returned an item without a valid update_id: {type(data).__name__}")
+                continue
+            last_update_id = max(update_id, last_update_id or 0)
+            update = parse_update(data, bot, processor)
+            if update is not None:
+                updates.append(update)
+        return cls(updates, last_update_id)
 
 
 async def _send_per_chat(processor: UpdateProcessor, replies: list[Reply]) -> None:

@@ -1,9 +1,10 @@
-"""Handle one update: translate it, let the engine apply the quiz rules, and send replies."""
+"""Handle one update: parse and check it, let the engine apply the quiz rules, and send replies."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from datetime import datetime, timezone
 
 from telegram import Bot, Update
@@ -16,9 +17,46 @@ from quizkit.server.traffic import Traffic
 
 logger = logging.getLogger("quizkit.server")
 
+# Repeated warnings of one kind (a locked database under a burst, a flood of forged updates) are
+# summarised at most once per this many seconds.
+WARNING_INTERVAL_S = 5.0
+
 
 class StorageFailed(Exception):
-    """The database rejected an update's effects; the transport must not acknowledge the update."""
+    """The database could not store an update's effects for now; the transport must not acknowledge it."""
+
+
+def is_update_id(value: object) -> bool:
+    """Return True for a Telegram update_id: a positive int (bool excluded)."""
+    return type(value) is int and value > 0
+
+
+def parse_update(data: dict, bot: Bot, processor: UpdateProcessor) -> Update | None:
+    """Return the python-telegram-bot Update for `data`, or None after counting it as rejected."""
+    try:
+        return Update.de_json(data, bot)
+    except Exception as error:  # noqa: BLE001 - python-telegram-bot raises many types on bad shapes
+        processor.reject(f"update {data.get('update_id')} malformed: {type(error).__name__}: {error}")
+        return None
+
+
+class _ThrottledWarning:
+    """Log the first warning of a kind at once, then at most one summary per WARNING_INTERVAL_S."""
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._last_logged = 0.0
+        self._suppressed = 0
+
+    def log(self, detail: str) -> None:
+        now = time.monotonic()
+        if now - self._last_logged < WARNING_INTERVAL_S:
+            self._suppressed += 1
+            return
+        suffix = f" ({self._suppressed} more since the last warning)" if self._suppressed else ""
+        logger.warning(self._template + suffix, detail)
+        self._last_logged = now
+        self._suppressed = 0
 
 
 class UpdateProcessor:
@@ -33,29 +71,42 @@ class UpdateProcessor:
         self._bot = bot
         self._traffic = traffic
         self.errors = 0
+        self.rejected = 0
         self.last_error: str | None = None
+        self._storage_warning = _ThrottledWarning("Storage failed, update not acknowledged: %s")
+        self._rejected_warning = _ThrottledWarning("Update ignored: %s")
 
     def process(self, update: Update) -> list[Reply]:
         """Store `update`'s effects and return the replies to its chat.
 
-        Raises StorageFailed when the database failed, so the update is not acknowledged and
-        Telegram delivers it again. Any other error is logged and the update is dropped, since
-        retrying an update that breaks a rule would hold back its chat forever.
+        Raises StorageFailed when the database is busy or failed for now, so the update is not
+        acknowledged and Telegram delivers it again. An update the rules cannot apply to (forged
+        field types, a bug) is logged and dropped, since retrying it would hold back its chat forever.
         """
-        incoming = to_incoming(update, datetime.now(timezone.utc))
+        try:
+            incoming = to_incoming(update, datetime.now(timezone.utc))
+        except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
+            self.reject(f"update {update.update_id} has an invalid shape: {type(error).__name__}: {error}")
+            return []
         self._traffic.count(incoming.kind.value if incoming else _update_type(update))
         if incoming is None:
             return []
 
         try:
             return self._engine.handle(incoming)
-        except sqlite3.Error as error:
+        except sqlite3.OperationalError as error:
             self._note_error(f"update {update.update_id}: storage failed: {error}")
+            self._storage_warning.log(f"update {update.update_id}: {error}")
             raise StorageFailed(str(error)) from error
         except Exception as error:  # noqa: BLE001 - one bad update must not stop the event
-            self._note_error(f"update {update.update_id}: {type(error).__name__}: {error}")
+            self._note_error(f"update {update.update_id} dropped: {type(error).__name__}: {error}")
             logger.warning("Update %s dropped after an error", update.update_id, exc_info=True)
             return []
+
+    def reject(self, reason: str) -> None:
+        """Count an update that is acknowledged but ignored because it is malformed or forged."""
+        self.rejected += 1
+        self._rejected_warning.log(reason)
 
     async def send(self, reply: Reply) -> None:
         """Send `reply` through the Bot API; failures are logged and counted, never raised."""

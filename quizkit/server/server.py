@@ -61,6 +61,9 @@ class Server:
     called any number of times. While the server runs, the engine belongs to its event loop:
     reach it through `call()`, which runs a function there and returns its result.
 
+    NOTE: engine calls run on the event loop itself. While another connection holds SQLite's write
+    lock, each call waits up to the store's busy timeout (5 s) and the whole loop waits with it.
+
     >>> with Server(engine, token, transport="polling") as server:   # doctest: +SKIP
     ...     server.call(engine.open_question, 1)
     """
@@ -216,7 +219,8 @@ class Server:
                 web_server, serving = await self._start_webhook(bot)
                 tasks.append(serving)
             else:
-                candidate = Poller(bot, self._processor, allowed_updates=ALLOWED_UPDATES)
+                candidate = Poller(bot, self._processor, allowed_updates=ALLOWED_UPDATES,
+                                   trust_env=self._api_url.startswith(TELEGRAM_API_URL))
                 candidate.claim()
                 poller = candidate
                 await bot.delete_webhook(drop_pending_updates=self._drop_pending_updates)

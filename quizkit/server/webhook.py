@@ -8,13 +8,13 @@ import json
 import logging
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from telegram import Bot, Update
+from telegram import Bot
 
 from quizkit.model import Reply
-from quizkit.server.processing import StorageFailed, UpdateProcessor
+from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, parse_update
 
 logger = logging.getLogger("quizkit.server")
 
@@ -43,13 +43,20 @@ def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_t
             body = await _read_body(request)
         except _BodyTooLarge:
             return PlainTextResponse(f"Request body exceeds {MAX_BODY_BYTES} bytes", status_code=413)
+        except ClientDisconnect:
+            logger.debug("Webhook client disconnected before sending the whole body")
+            return Response(status_code=400)
 
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return PlainTextResponse("Invalid JSON", status_code=400)
 
-        update = _parse_update(data, bot)
+        # Anything that is not an update is acknowledged and ignored, so Telegram does not retry it.
+        if not isinstance(data, dict) or not is_update_id(data.get("update_id")):
+            processor.reject(f"webhook body is not an update ({type(data).__name__})")
+            return Response(status_code=200)
+        update = parse_update(data, bot, processor)
         if update is None:
             return Response(status_code=200)
 
@@ -88,18 +95,6 @@ async def _read_body(request: Request) -> bytes:
             raise _BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _parse_update(data: object, bot: Bot) -> Update | None:
-    # Anything that is not an update is acknowledged and ignored, so Telegram does not retry it.
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        logger.warning("Webhook body ignored: not an update (%s)", type(data).__name__)
-        return None
-    try:
-        return Update.de_json(data, bot)
-    except Exception as error:  # noqa: BLE001 - python-telegram-bot raises many types on bad shapes
-        logger.warning("Update %s ignored: malformed (%s: %s)", data["update_id"], type(error).__name__, error)
-        return None
 
 
 def _as_method(reply: Reply) -> dict:
