@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     except QuizkitError as error:
         print(f"quizkit: {error}", file=sys.stderr)
         return EXIT_QUIZKIT_ERROR
-    except TimeoutError as error:
+    except (TimeoutError, OSError, sqlite3.Error) as error:
         print(f"quizkit: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -54,12 +55,12 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="stretch (>1) or compress (<1) the event's timeline; 1.0 takes about a minute")
     rehearse.add_argument("--transport", choices=["webhook", "polling"], default="webhook",
                           help="how the bot receives updates: webhook (push, default) or polling (pull)")
-    rehearse.add_argument("--db", type=Path, default=Path("quizkit-rehearsal.db"),
+    rehearse.add_argument("--db", type=_database_path, default=Path("quizkit-rehearsal.db"),
                           help="SQLite file to store the event in; each rehearsal adds a new event (default: %(default)s)")
     rehearse.add_argument("--seed", type=int, default=2016, help="random seed of the crowd (default: %(default)s)")
     rehearse.add_argument("--language", choices=["it", "en"], default="it",
                           help="event language, used for channel posts and participants without a known language")
-    rehearse.add_argument("--summary-json", type=Path, default=None, help="also write the summary to this JSON file")
+    rehearse.add_argument("--summary-json", type=_output_path, default=None, help="also write the summary to this JSON file")
     rehearse.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
     rehearse.set_defaults(run=_run_rehearse)
 
@@ -69,7 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Serve the Bot API emulator on 127.0.0.1 for a bot token, so that a server and a "
                     "crowd in other processes can use it.",
     )
-    emulator.add_argument("--port", type=int, default=8081, help="TCP port on 127.0.0.1 (default: %(default)s)")
+    emulator.add_argument("--port", type=_port, default=8081, help="TCP port on 127.0.0.1 (default: %(default)s)")
     emulator.add_argument("--token", default=None, help="bot token to accept (default: the rehearsal token)")
     emulator.add_argument("--username", default="quizkit_rehearsal_bot", help="the bot's username (default: %(default)s)")
     emulator.set_defaults(run=_run_emulator)
@@ -112,17 +113,51 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port from 1 to 65535, got {text!r}")
+    return value
+
+
+def _database_path(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give the path of a database file in it")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {str(path.parent)!r} does not exist; create it first")
+    return path
+
+
+def _output_path(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give the path of a file to write")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {str(path.parent)!r} does not exist; create it first")
+    return path
 
 
 if __name__ == "__main__":

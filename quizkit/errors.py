@@ -13,8 +13,12 @@ The messages name the value that failed and the next step to take.
      │    ├── InvalidQuestion      question text, answers, kind or code are invalid
      │    └── QuestionStateError   the action does not fit the question's state (draft, open, closed)
      ├── OutboxItemNotFound        outbox_sent()/outbox_failed() get an id that is not in the outbox
-     └── StoreError
-          └── SchemaVersionError   the database was written by a newer quizkit
+     ├── StoreError
+     │    └── SchemaVersionError   the database was written by a newer quizkit
+     ├── ServerNotRunning          (quizkit.server) a host action needs the server, which is stopped
+     ├── ServerStartFailed         (quizkit.server) the port, the Bot API or the database failed at start
+     ├── PollerAlreadyRunning      (quizkit.server.polling) a second poller for the same bot token
+     └── EmulatorError             the Bot API emulator cannot listen on the requested address
 """
 
 from __future__ import annotations
@@ -66,3 +70,7 @@ class StoreError(QuizkitError):
 
 class SchemaVersionError(StoreError):
     """The database schema is newer than this version of quizkit supports."""
+
+
+class EmulatorError(QuizkitError, RuntimeError):
+    """The Bot API emulator cannot start, for example because its port is taken."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 
+from quizkit.errors import EmulatorError
 from quizkit.emulator._app import create_app
 from quizkit.emulator._service import BotApiService, ServiceSettings
 from quizkit.emulator._state import World
@@ -268,7 +269,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as error:
         sock.close()
-        raise RuntimeError(
+        raise EmulatorError(
             f"The emulator cannot listen on {host}:{port}: {error}; pick another port, or 0 for any free one."
         ) from error
     return sock
