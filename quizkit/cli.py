@@ -10,8 +10,8 @@ from pathlib import Path
 
 from quizkit.errors import QuizkitError
 
+# 2 is argparse's code for invalid arguments; everything that fails after parsing exits with 1.
 EXIT_FAILED = 1
-EXIT_QUIZKIT_ERROR = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,10 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.run(args)
-    except QuizkitError as error:
-        print(f"quizkit: {error}", file=sys.stderr)
-        return EXIT_QUIZKIT_ERROR
-    except (TimeoutError, OSError, sqlite3.Error) as error:
+    except (QuizkitError, TimeoutError, OSError, sqlite3.Error) as error:
         print(f"quizkit: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

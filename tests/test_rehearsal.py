@@ -75,3 +75,31 @@ def test_cli_rejects_invalid_time_scale(tmp_path):
 
     assert run.returncode == 2
     assert "expected a positive number, got '-1'" in run.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["emulator", "--port", "99999"], "expected a TCP port from 1 to 65535, got '99999'"),
+    (["rehearse", "--participants", "abc"], "expected a positive integer, got 'abc'"),
+    (["rehearse", "--db", "."], "'.' is a folder; give the path of a database file in it"),
+    (["rehearse", "--summary-json", "missing/summary.json"], "folder 'missing' does not exist; create it first"),
+])
+def test_cli_rejects_bad_paths_and_numbers(tmp_path, args, message):
+    run = _quizkit(*args, cwd=tmp_path)
+
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_cli_emulator_port_in_use_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        run = _quizkit("emulator", "--port", str(port), cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert f"The emulator cannot listen on 127.0.0.1:{port}" in run.stderr
+    assert "Traceback" not in run.stderr
