@@ -46,7 +46,7 @@ class RehearsalOptions:
 
 @dataclass
 class RehearsalSummary:
-    """What a rehearsal did and what the database and the channel hold afterwards."""
+    """Figures of a finished rehearsal: what the crowd sent, the database stored and the channel shows."""
 
     event: str
     questions_closed: int
@@ -141,7 +141,7 @@ class _Progress:
         self._server = server
         self._engine = engine
         self._number = question.number
-        self._bar = tqdm(total=planned, desc=f"Q{question.number:>2} {question.code}", unit=TEXTS.answers_unit,
+        self._bar = tqdm(total=planned, desc=f"{TEXTS.table_header[0]}{question.number:>2} {question.code}", unit=TEXTS.answers_unit,
                          disable=None if enabled else True, leave=True, dynamic_ncols=True,
                          bar_format="{desc} |{bar:30}| {n_fmt}/{total_fmt}{unit} {elapsed}")
         self._done = threading.Event()

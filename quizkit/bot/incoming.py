@@ -76,7 +76,7 @@ def _message_kind(message: Message) -> MessageKind:
 
 
 def _aware(moment: datetime) -> datetime:
-    # python-telegram-bot 22 returns aware UTC datetimes unless a Defaults.tzinfo says otherwise.
+    # python-telegram-bot 22 returns aware UTC datetimes unless Defaults.tzinfo sets another zone.
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)

@@ -13,8 +13,8 @@ def make_bot(token: str, api_url: str = TELEGRAM_API_URL, *, rate_limit: bool = 
 
     With `rate_limit`, calls wait to stay within Telegram's flood limits (about 30 messages/s in
     total and 20/min per group or channel) and retry once after a 429. Without it, calls go out at
-    once and a 429 still retries once; the emulator uses this, since it has no flood limits
-    unless asked for them.
+    once and a 429 still retries once. Rehearsals use that, because the emulator has no flood
+    limits unless asked for them.
     """
     # A local emulator must never be reached through a proxy from the environment.
     local = not api_url.startswith(TELEGRAM_API_URL)

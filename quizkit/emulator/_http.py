@@ -24,7 +24,7 @@ class DeliveryError(Exception):
 
 @dataclass(frozen=True)
 class HttpResponse:
-    """Status line and body of a webhook's answer."""
+    """Status line and body of a webhook's response."""
 
     status: int
     reason: str

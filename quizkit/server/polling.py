@@ -25,7 +25,7 @@ class PollerAlreadyRunning(QuizkitError):
 
 
 class _Rejected(Exception):
-    """The Bot API answered getUpdates with an error (a 409 conflict, a wrong token, ...)."""
+    """The Bot API returned an error for getUpdates (a 409 conflict, a wrong token, ...)."""
 
 
 class Poller:
@@ -119,7 +119,7 @@ class Poller:
 
 
 class _Batch:
-    """The updates of one getUpdates answer that parsed, and the highest update_id it contained."""
+    """The parsed updates of one getUpdates result, and the highest update_id in that result."""
 
     def __init__(self, updates: list[Update], last_update_id: int | None) -> None:
         self.updates = updates

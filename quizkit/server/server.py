@@ -57,7 +57,7 @@ class ServerStatus:
 class Server:
     """Run the bot for one event in the background, by webhook (push) or polling (pull).
 
-    `start()` returns once the server listens and Telegram knows the webhook; `stop()` may be
+    `start()` returns once the server listens and the webhook URL is registered with the Bot API; `stop()` may be
     called any number of times. While the server runs, the engine belongs to its event loop:
     reach it through `call()`, which runs a function there and returns its result.
 
@@ -185,8 +185,12 @@ class Server:
     def status(self) -> ServerStatus:
         """Return a snapshot of counters and the last error, for status displays."""
         processor, outbox = self._processor, self._outbox
-        errors = (processor.errors if processor else 0) + (outbox.errors if outbox else 0)
-        last_error = (outbox.last_error if outbox else None) or (processor.last_error if processor else None)
+        errors = 0
+        last_error = None
+        for part in (processor, outbox):
+            if part is not None:
+                errors += part.errors
+                last_error = part.last_error or last_error
         return ServerStatus(
             running=self.running,
             transport=self.transport,

@@ -29,8 +29,8 @@ class _BodyTooLarge(Exception):
 def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_token: str) -> Starlette:
     """Return the ASGI app serving POST `path` for updates and GET /healthz for monitors.
 
-    An update is acknowledged with 200 only after its effects are committed; the one reply to its
-    own chat travels in the response body, and further replies go out through the Bot API.
+    An update is acknowledged with 200 only after its effects are committed. The one reply to its
+    own chat travels in the response body. Further replies go out through the Bot API.
     """
     background: set[asyncio.Task] = set()
 
