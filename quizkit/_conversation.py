@@ -5,7 +5,8 @@ participant's place in the conversation (selected question, registration step) l
 so it survives a restart.
 
 Precedence for a text message: a command first, then a pending registration step, then an answer
-to the selected question, and otherwise the text is tried as a question code.
+to the selected question, and otherwise the text is tried as a question code. A text of only
+invisible characters counts as no text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from quizkit._results import compute_leaderboard, compute_result
+from quizkit._text import remove_invisible, visible_length
 from quizkit.answers import is_correct, normalise, normalise_code_input
 from quizkit.limits import (
     HEAD_COUNT_MAX,
@@ -46,9 +48,10 @@ STEP_HEAD_COUNT = "head_count"
 def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
     """Split "/start@bot KX4" into ("start", "KX4"); return None when the text is not a command.
 
-    A command addressed to another bot keeps its "@name", so it is reported as unknown.
+    A command addressed to another bot keeps its "@name", so it is reported as unknown. Invisible
+    characters are ignored, so a right-to-left mark before "/start" keeps it a command.
     """
-    match = _COMMAND.fullmatch(text.strip())
+    match = _COMMAND.fullmatch(remove_invisible(text).strip())
     if match is None:
         return None
     name = match["name"].lower()
@@ -93,7 +96,7 @@ class Turn:
             return self.texts.edited_ignored()
 
         text = (self.incoming.text or "").strip()
-        if self.incoming.kind is not MessageKind.TEXT or not text:
+        if self.incoming.kind is not MessageKind.TEXT or visible_length(text) == 0:
             return self._not_text()
 
         command = parse_command(text, self.event.bot_username)

@@ -1,9 +1,10 @@
 """Answer normalisation and matching, and question codes.
 
 `normalise` turns what a participant typed into the form that is compared: "  Sì! " and "si" both
-become "si". `is_correct` matches a raw answer against a question's accepted answers. A question code
-is two letters and the question number ("KX4"). Codes travel as Telegram deep-link payloads, so they
-use only the characters that a payload allows.
+become "si", and so does "si" with a zero-width space after it. `is_correct` matches a raw answer
+against a question's accepted answers. A question code is two letters and the question number
+("KX4"). Codes travel as Telegram deep-link payloads, so they use only the characters that a payload
+allows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 
+from quizkit._text import is_invisible, remove_invisible
 from quizkit.errors import InvalidQuestion
 
 __all__ = [
@@ -51,25 +53,33 @@ _TOLERANCE = re.compile(r"(?P<value>[^±]+?)\s*(?:±|\+-|\+/-)\s*(?P<tolerance>.
 def normalise(text: str) -> str:
     """Return `text` in the form used to compare answers.
 
-    Case-folds, strips accents (NFKD, then drops combining marks), collapses runs of whitespace to one
-    space and trims whitespace and /,.!?;:'" (typographic quotes included) around the text.
+    Case-folds, strips accents (NFKD, then drops combining marks), drops invisible characters (format
+    and control characters such as U+200B, U+00AD, U+202E and U+0007, but not tab or newline),
+    writes Unicode decimal digits as ASCII ("٤٢" as "42"), collapses runs of whitespace to one space
+    and trims whitespace and /,.!?;:'" (typographic quotes included) around the text. An answer that
+    is empty after this is no answer.
     """
     # NFKD runs before and after case-folding, because it maps some characters without a case
     # mapping to letters that have one ("𝑨" to "A"), and case-folding can compose others.
     folded = unicodedata.normalize("NFKD", text).casefold()
     decomposed = unicodedata.normalize("NFKD", folded)
-    without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    collapsed = " ".join(without_accents.split())
+    visible = "".join(_ascii_digit(ch) for ch in decomposed if not unicodedata.combining(ch) and not is_invisible(ch))
+    collapsed = " ".join(visible.split())
     return collapsed.strip(_SURROUNDING)
+
+
+def _ascii_digit(character: str) -> str:
+    return str(unicodedata.decimal(character)) if character.isdecimal() else character
 
 
 def parse_number(text: str) -> float | None:
     """Return the number written in `text`, or None when it is not one number.
 
     Accepts a comma or a dot as the decimal separator ("3,14", "3.14") and no thousands separators,
-    because "1,000" would be ambiguous between Italian and English readers.
+    because "1,000" would be ambiguous between Italian and English readers. Digits may be any Unicode
+    decimal digits ("٤٢", "４２"), and invisible characters are ignored.
     """
-    candidate = text.strip().strip("!?;:'\"«» ")
+    candidate = remove_invisible(text).strip().strip("!?;:'\"«» ")
     if candidate.endswith(".") and _NUMBER.fullmatch(candidate[:-1]):
         candidate = candidate[:-1]
 
@@ -174,8 +184,8 @@ def generate_code(number: int, codes_in_use: Collection[str], rng: random.Random
 def normalise_code_input(text: str) -> str:
     """Return a typed code in the form used for look-ups: no spaces or punctuation around, upper case.
 
-    "kx 4" and "#KX4." both become "KX4".
+    "kx 4" and "#KX4." both become "KX4", and so does "KX4" with a zero-width space after it.
     """
-    joined = "".join(text.split())
+    joined = "".join(remove_invisible(text).split())
     trimmed = re.sub(r"^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$", "", joined)
     return trimmed.upper()

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quizkit._text import is_invisible
 from quizkit.answers import (
     CODE_LETTERS,
     generate_code,
@@ -23,6 +24,8 @@ from quizkit.answers import (
 from quizkit.errors import InvalidQuestion
 
 SURROUNDING = "/,.!?;:'\" \t\n"
+# Format (Cf) and control (Cc) characters, without the whitespace controls that separate words.
+INVISIBLE = st.characters(categories=["Cf", "Cc"]).filter(lambda character: not character.isspace())
 
 
 @pytest.mark.parametrize(
@@ -42,12 +45,45 @@ SURROUNDING = "/,.!?;:'\" \t\n"
         ("Straße", "strasse"),
         ("ﬁne", "fine"),
         ("d'Annunzio", "d'annunzio"),
+        ("\u0664\u0662", "42"),
+        ("\uff14\uff12", "42"),
+        ("x\u00b2", "x2"),
         ("?!.", ""),
         ("", ""),
     ],
 )
 def test_normalise_examples(raw, expected):
     assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Roma\u200b", "roma"),
+        ("\u200fRoma", "roma"),
+        ("Ro\u00adma", "roma"),
+        ("\ufeffRome", "rome"),
+        ("Rome\u2060", "rome"),
+        ("\x07Rome\x1b", "rome"),
+        ("\u202eamoR", "amor"),
+        ("Ro\u3164ma", "roma"),
+        ("New\u200b\nYork", "new york"),
+        ("\u200b\u200b", ""),
+        ("\u200b?!\u200d", ""),
+    ],
+)
+def test_normalise_drops_invisible_characters(raw, expected):
+    assert normalise(raw) == expected
+
+
+@given(st.text(), st.lists(st.tuples(st.integers(min_value=0), INVISIBLE), max_size=5))
+def test_normalise_ignores_inserted_invisible_characters(text, insertions):
+    with_invisible = text
+    for position, character in insertions:
+        index = position % (len(with_invisible) + 1)
+        with_invisible = with_invisible[:index] + character + with_invisible[index:]
+
+    assert normalise(with_invisible) == normalise(text)
 
 
 @given(st.text())
@@ -67,6 +103,7 @@ def test_normalise_leaves_no_accents_or_trimmed_ends(text):
     result = normalise(text)
 
     assert not any(unicodedata.combining(ch) for ch in result)
+    assert not any(is_invisible(ch) for ch in result)
     assert result == result.strip(SURROUNDING)
 
 
@@ -89,6 +126,12 @@ def test_is_correct_text_rejects_other_answers():
 
 def test_is_correct_empty_answer_never_matches():
     assert not is_correct("?!", ["?"])
+    assert not is_correct("\u200b\u200b", ["\u200b"])
+
+
+@pytest.mark.parametrize("raw", ["Roma\u200b", "\u200fRoma", "Ro\u00adma", "\ufeffRome", "Rome\u2060", "\x07Rome\x1b"])
+def test_is_correct_text_ignores_invisible_characters(raw):
+    assert is_correct(raw, ["Roma", "Rome"])
 
 
 @pytest.mark.parametrize(
@@ -103,13 +146,31 @@ def test_is_correct_empty_answer_never_matches():
         ("forty-two", ["42"], False),
         ("-5", ["-5"], True),
         ("42!", ["42"], True),
+        ("42\u200b", ["42"], True),
+        ("\u200e4\u00ad2", ["42"], True),
+        ("\u0664\u0662", ["42"], True),
+        ("\uff14\uff12", ["42"], True),
+        ("\u00b2", ["2"], False),
     ],
 )
 def test_is_correct_number_kind(raw, accepted, expected):
     assert is_correct(raw, accepted, kind="number") is expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [("12", 12.0), ("0,5", 0.5), (".5", 0.5), ("7.", 7.0), ("1,000.5", None), ("x", None)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", 12.0),
+        ("0,5", 0.5),
+        (".5", 0.5),
+        ("7.", 7.0),
+        ("1,000.5", None),
+        ("x", None),
+        ("12\u200b", 12.0),
+        ("\x07-3,5", -3.5),
+        ("\u200b", None),
+    ],
+)
 def test_parse_number_examples(text, expected):
     assert parse_number(text) == expected
 
@@ -207,6 +268,9 @@ def test_generate_code_is_valid_payload(number):
     assert validate_code(code) == code
 
 
-@pytest.mark.parametrize(("typed", "expected"), [("kx4", "KX4"), (" kx 4 ", "KX4"), ("#KX4.", "KX4"), ("«kx4»", "KX4")])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("kx4", "KX4"), (" kx 4 ", "KX4"), ("#KX4.", "KX4"), ("«kx4»", "KX4"), ("KX4\u200b", "KX4"), ("K\u2060X4", "KX4")],
+)
 def test_normalise_code_input_examples(typed, expected):
     assert normalise_code_input(typed) == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from quizkit.model import MessageKind, Sender
 from tests.engine_support import (  # noqa: F401  (pytest fixtures)
     ANNA,
@@ -286,3 +288,55 @@ def test_answer_number_kind_with_tolerance(quiz, chat):
 
     assert result.correct == 1
     assert result.podium[0].user_id == ANNA.user_id
+
+
+@pytest.mark.parametrize("text", ["Roma\u200b", "\u200fRoma", "Ro\u00adma", "\ufeffRome", "Rome\u2060", "\x07Rome\x1b"])
+def test_answer_invisible_characters_still_correct(quiz, chat, text):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", text)
+
+    result = quiz.close_question(1)
+
+    stored = quiz.store.answer(quiz.question(1).id, ANNA.user_id)
+    assert stored.raw_text == text
+    assert stored.normalised in {"roma", "rome"}
+    assert stored.correct is True
+    assert result.correct == 1
+
+
+@pytest.mark.parametrize("kind", ["text", "number"])
+def test_answer_digits_with_invisible_characters_correct(quiz, chat, kind):
+    quiz.add_question(text="Six times seven?", answers=["42"], code="NM3", kind=kind)
+    quiz.open_question("NM3")
+    chat.answer(ANNA, "NM3", "42\u200b")
+    chat.answer(BRUNO, "NM3", "\u0664\u0662")
+    chat.answer(FABIO, "NM3", "\uff14\uff12")
+
+    result = quiz.close_question("NM3")
+
+    assert result.correct == 3
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\u200b?!\u2060", "\x07"])
+def test_answer_invisible_only_asks_for_text(quiz, chat, text):
+    quiz.open_question(1)
+    chat.send(ANNA, "KX1")
+
+    reply = chat.send(ANNA, text)
+
+    assert reply == "Please send your answer to question 1 as a text message."
+    assert quiz.answer_count(1) == 0
+    assert chat.send(ANNA, "Roma") == RECEIVED_KX1_ROMA
+
+
+def test_answer_invisible_only_without_selection_shows_help(quiz, chat):
+    quiz.open_question(1)
+
+    assert chat.send(ANNA, "\u200b\u200b") == HELP_EN
+
+
+def test_answer_code_with_invisible_characters_selects(quiz, chat):
+    quiz.open_question(1)
+
+    assert chat.send(ANNA, "KX1\u200b") == SELECTED_KX1
+    assert chat.send(BRUNO, "\u200e/start KX1\u2060") == SELECTED_KX1

@@ -1,0 +1,80 @@
+"""Invisible characters in what participants type, and the clean form of text shown in posts.
+
+Telegram clients let people type characters that take no space on screen, and three kinds count
+as invisible here. Format characters (Unicode category Cf) include U+200B ZERO WIDTH SPACE, U+00AD
+SOFT HYPHEN, U+FEFF and the bidi controls U+202A-U+202E and U+2066-U+2069. Control characters (Cc)
+include U+0007, but tab, newline and the other whitespace controls are not invisible, because they
+separate words. The Hangul filler letters render as blank space.
+
+Left in, invisible characters make "Roma" followed by U+200B differ from "Roma" and let a name of
+three U+200B pass a length check. A bidi override in a name reverses the rest of the line it is
+shown in.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["display_text", "is_invisible", "remove_invisible", "visible_length"]
+
+# Hangul fillers: letters (category Lo) that render as blank space, so a Cf filter alone lets them
+# make a name look empty.
+# NOTE: other blank-looking characters, such as U+2800 BRAILLE PATTERN BLANK, still count as visible.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+ZERO_WIDTH_JOINERS = frozenset("\u200c\u200d")
+# U+1F3F4 WAVING BLACK FLAG followed by tag characters U+E0020-U+E007F spells a subdivision flag.
+TAG_CHARACTERS = range(0xE0020, 0xE0080)
+
+
+def is_invisible(character: str) -> bool:
+    """Return whether one character is a format or control character, or a blank letter.
+
+    Whitespace controls such as tab and newline are not invisible, because they separate words.
+    """
+    category = unicodedata.category(character)
+    if category == "Cc":
+        return not character.isspace()
+    return category == "Cf" or character in BLANK_LETTERS
+
+
+def remove_invisible(text: str) -> str:
+    """Return `text` without its invisible characters."""
+    return "".join(character for character in text if not is_invisible(character))
+
+
+def visible_length(text: str) -> int:
+    """Return the number of characters in `text` that are neither invisible nor whitespace."""
+    return sum(1 for character in text if not is_invisible(character) and not character.isspace())
+
+
+def display_text(text: str) -> str:
+    """Return `text` as shown in a post: invisible characters removed, whitespace runs made one space, trimmed.
+
+    Two kinds of format character stay, because visible text needs them. A zero-width joiner or
+    non-joiner between two visible characters builds emoji sequences (woman, U+200D, laptop) and
+    shapes Persian and Indic words. Tag characters right after U+1F3F4 WAVING BLACK FLAG or another
+    tag spell subdivision flags such as Scotland's. Every bidi control goes, balanced or not, so a
+    name cannot reverse the text after it.
+    """
+    words = " ".join(text.split())
+    shown: list[str] = []
+    for index, character in enumerate(words):
+        if _keeps_format_character(words, index, shown) or not is_invisible(character):
+            shown.append(character)
+    return " ".join("".join(shown).split())
+
+
+def _keeps_format_character(text: str, index: int, shown: list[str]) -> bool:
+    character = text[index]
+    previous = shown[-1] if shown else ""
+    if character in ZERO_WIDTH_JOINERS:
+        following = text[index + 1] if index + 1 < len(text) else ""
+        return _is_visible(previous) and _is_visible(following)
+    if ord(character) in TAG_CHARACTERS:
+        return previous == "\U0001f3f4" or (previous != "" and ord(previous) in TAG_CHARACTERS)
+    return False
+
+
+def _is_visible(character: str) -> bool:
+    return character != "" and not character.isspace() and not is_invisible(character)
