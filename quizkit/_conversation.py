@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from quizkit._results import compute_leaderboard, compute_result
-from quizkit._text import remove_invisible, visible_length
+from quizkit._text import display_text, remove_invisible, visible_length
 from quizkit.answers import is_correct, normalise, normalise_code_input
 from quizkit.limits import (
     HEAD_COUNT_MAX,
@@ -231,8 +231,9 @@ class Turn:
         return self.texts.registration_cancelled()
 
     def _accept_team_name(self, text: str) -> str:
-        team_name = " ".join(text.split())
-        if len(team_name) < TEAM_NAME_MIN_CHARS:
+        # The minimum counts visible characters, the maximum every stored one, joiners included.
+        team_name = display_text(text)
+        if visible_length(team_name) < TEAM_NAME_MIN_CHARS:
             return self.texts.registration_team_name_too_short()
         if len(team_name) > TEAM_NAME_MAX_CHARS:
             return self.texts.registration_team_name_too_long()

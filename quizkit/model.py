@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from quizkit._text import display_text
+
 
 class QuestionState(str, enum.Enum):
     """Lifecycle of a question: draft, then open, then closed."""
@@ -109,14 +111,16 @@ class Participant:
 
     @property
     def display_name(self) -> str:
-        """The team name, else the full name, else @username, else "#<user_id>".
+        """The team name, else the full name, else @username, else "#<user_id>", as shown in posts.
 
-        Telegram always sends a first name, but the fallbacks keep "None" or an empty name out of
-        every post even when a client leaves fields empty.
+        Names lose their invisible characters, bidi controls included (see `quizkit._text`), so a
+        name cannot reverse the rest of a post. Telegram always sends a first name, but it may be
+        empty or invisible, and the fallbacks keep "None" or a blank name out of every post.
         """
-        if self.team_name:
-            return self.team_name
-        full_name = " ".join(part for part in (self.first_name, self.last_name) if part).strip()
+        team_name = display_text(self.team_name or "")
+        if team_name:
+            return team_name
+        full_name = display_text(" ".join(part for part in (self.first_name, self.last_name) if part))
         if full_name:
             return full_name
         if self.username:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quizkit.errors import InvalidQuestion, QuestionStateError
-from quizkit.model import QuestionState, Sender
+from quizkit.model import Participant, QuestionState, Sender
 from tests.engine_support import (  # noqa: F401  (pytest fixtures)
     ANNA,
     BRUNO,
@@ -241,6 +241,35 @@ def test_close_display_names_never_none(quiz, chat):
     result = quiz.close_question(1)
 
     assert [entry.display_name for entry in result.podium] == ["#301", "@ghost"]
+
+
+@pytest.mark.parametrize(
+    ("participant", "expected"),
+    [
+        (Participant(user_id=303, first_name="\u200b", username="ghost"), "@ghost"),
+        (Participant(user_id=304, first_name="\u200b\u2060", last_name="\u3164\x07"), "#304"),
+        (Participant(user_id=305, first_name="Anna", team_name="\u200b\u200b\u200b"), "Anna"),
+        (Participant(user_id=306, first_name="\u202eAnna", last_name="Rossi\u2067"), "Anna Rossi"),
+        (Participant(user_id=307, first_name="Anna", team_name="\u202aThe\u202c Owls\u2068"), "The Owls"),
+        (Participant(user_id=308, first_name=" Anna\t", last_name="\ufeff "), "Anna"),
+    ],
+)
+def test_participant_display_name_invisible_characters(participant, expected):
+    assert participant.display_name == expected
+
+
+def test_close_podium_names_without_bidi_controls(quiz, chat):
+    reversing = Sender(user_id=309, first_name="\u202eAnna", last_name="Rossi\u2066", language_code="en")
+    invisible = Sender(user_id=310, first_name="\u200b", language_code="en")
+    quiz.open_question(1)
+    chat.answer(reversing, "KX1", "Roma")
+    chat.answer(invisible, "KX1", "Roma")
+
+    result = quiz.close_question(1)
+
+    assert [entry.display_name for entry in result.podium] == ["Anna Rossi", "#310"]
+    results_post = outbox_rows(quiz.store, quiz.event.id)[-2][3]
+    assert results_post.endswith("\n\n🥇 Anna Rossi (0.0 s)\n🥈 #310 (0.0 s)")
 
 
 def test_result_of_open_question_previews(quiz, chat):

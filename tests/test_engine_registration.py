@@ -101,6 +101,50 @@ def test_registration_team_name_too_long(chat):
     assert reply == "The team name can be at most 64 characters long. Send a shorter name:"
 
 
+def test_registration_team_name_invisible_only_asks_again(quiz, chat):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    reply = chat.send(ANNA, "\u200b\u200b\u200b")
+
+    assert reply == ASK_TEAM_NAME_EN
+    conversation = quiz.store.conversation(quiz.event.id, ANNA.user_id)
+    assert conversation.registration_step == "team_name"
+    assert conversation.pending_team_name is None
+
+
+@pytest.mark.parametrize("text", ["ab\u200b\u200b\u200b", "\u202ea\u2066\u2069b", "a\u3164\u3164\u3164b", "a\u200d\u200db"])
+def test_registration_team_name_counts_visible_characters(quiz, chat, text):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    reply = chat.send(ANNA, text)
+
+    assert reply == "The team name must be at least 3 characters long. Send a longer name:"
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id).pending_team_name is None
+
+
+def test_registration_team_name_stored_clean(quiz, chat):
+    _register_until_head_count(chat, team_name="\u202eThe\u200b Owls\u2066\x07")
+
+    reply = chat.send(ANNA, "3")
+
+    assert reply == (
+        "Done! Team <b>The Owls</b> is registered with 3 people. "
+        "Your answers will appear under this name; send /register again to change it."
+    )
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name == "The Owls"
+
+
+def test_registration_team_name_keeps_emoji_joiners(quiz, chat):
+    coders = "\U0001f469\u200d\U0001f4bb Coders \U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    _register_until_head_count(chat, team_name=coders)
+
+    chat.send(ANNA, "3")
+
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name == coders
+
+
 def test_registration_team_name_spaces_collapsed(quiz, chat):
     _register_until_head_count(chat, team_name="  The    Owls ")
 
