@@ -12,6 +12,7 @@ invisible characters counts as no text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import datetime
 
@@ -31,7 +32,8 @@ from quizkit.store import Conversation, Store
 
 # "/name", "/name@bot" and "/name argument"; Telegram commands use Latin letters, digits and "_".
 _COMMAND = re.compile(r"/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<argument>.*))?", re.DOTALL)
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# A whole number in any Unicode decimal digits ("12", "١٢", "１２"), as str.isdecimal accepts; not "²".
+_INTEGER = re.compile(r"(?P<sign>[+-]?)(?P<digits>\d+)")
 
 # Yes-words of every language confirm, so a participant whose phone is set to English can still
 # answer "sì" to an Italian bot.
@@ -242,9 +244,16 @@ class Turn:
         return self.texts.registration_ask_head_count(team_name)
 
     def _accept_head_count(self, text: str) -> str:
-        if not _INTEGER.fullmatch(text):
+        match = _INTEGER.fullmatch(remove_invisible(text).strip())
+        if match is None:
             return self.texts.registration_head_count_not_integer(text)
-        head_count = int(text)
+
+        # The length check drops leading zeros and runs before int(), which raises ValueError above
+        # sys.get_int_max_str_digits() digits (4300 by default since Python 3.11).
+        digits = "".join(str(unicodedata.decimal(digit)) for digit in match["digits"]).lstrip("0") or "0"
+        if len(digits) > len(str(HEAD_COUNT_MAX)):
+            return self.texts.registration_head_count_out_of_range(text)
+        head_count = int(match["sign"] + digits)
         if not HEAD_COUNT_MIN <= head_count <= HEAD_COUNT_MAX:
             return self.texts.registration_head_count_out_of_range(text)
 

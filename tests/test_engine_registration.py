@@ -153,7 +153,9 @@ def test_registration_team_name_spaces_collapsed(quiz, chat):
     assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name == "The Owls"
 
 
-@pytest.mark.parametrize("text", ["five", "2.5", "4 people", "١٢"])
+@pytest.mark.parametrize(
+    "text", ["five", "2.5", "4 people", "\u00b2", "1e3", "0x10", "3.0", "12 persone", "seven", "1_000", "+"]
+)
 def test_registration_head_count_not_integer(quiz, chat, text):
     _register_until_head_count(chat)
 
@@ -165,7 +167,7 @@ def test_registration_head_count_not_integer(quiz, chat, text):
     assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name is None
 
 
-@pytest.mark.parametrize("text", ["0", "500", "-3", "99999999999"])
+@pytest.mark.parametrize("text", ["0", "500", "-3", "-5", "99999999999", "\u0665\u0660\u0660", "-0"])
 def test_registration_head_count_out_of_range(quiz, chat, text):
     _register_until_head_count(chat)
 
@@ -175,13 +177,37 @@ def test_registration_head_count_out_of_range(quiz, chat, text):
     assert quiz.store.conversation(quiz.event.id, ANNA.user_id).registration_step == "head_count"
 
 
-@pytest.mark.parametrize(("text", "head_count"), [("1", 1), ("499", 499), (" 12 ", 12)])
+@pytest.mark.parametrize(("text", "head_count"), [("1", 1), ("499", 499), (" 12 ", 12), ("+7", 7), ("007", 7)])
 def test_registration_head_count_limits_accepted(quiz, chat, text, head_count):
     _register_until_head_count(chat)
 
     chat.send(ANNA, text)
 
     assert quiz.store.participant(quiz.event.id, ANNA.user_id).head_count == head_count
+
+
+@pytest.mark.parametrize(
+    ("text", "head_count"),
+    [("\u0663", 3), ("\uff11\uff12", 12), ("\u0661\u0662", 12), ("\u096a", 4), ("4\u200b", 4), ("0" * 4000 + "9", 9)],
+)
+def test_registration_head_count_unicode_digits(quiz, chat, text, head_count):
+    _register_until_head_count(chat)
+
+    reply = chat.send(ANNA, text)
+
+    assert reply.startswith(f"Done! Team <b>The Owls</b> is registered with {head_count} people.")
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).head_count == head_count
+
+
+@pytest.mark.parametrize("digits", [4301, 5000])
+def test_registration_head_count_too_many_digits(quiz, chat, digits):
+    _register_until_head_count(chat)
+
+    reply = chat.send(ANNA, "9" * digits)
+
+    assert reply == f"A team has from 1 to 499 people, and you sent {'9' * 39}…. Send a number from 1 to 499."
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name is None
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id).registration_step == "head_count"
 
 
 def test_registration_one_person_singular(chat):
