@@ -7,6 +7,8 @@ so it survives a restart.
 Precedence for a text message: a command first, then a pending registration step, then an answer
 to the selected question, and otherwise the text is tried as a question code. A text of only
 invisible characters counts as no text.
+
+The quiz runs only in private chats: `group_chat_reply` handles messages from groups and channels.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ YES_WORDS = frozenset().union(*(texts.yes_words for texts in LANGUAGES.values())
 
 # The deep-link payload that starts a registration: https://t.me/<bot>?start=register
 REGISTER_PAYLOAD = "register"
+
+# Commands that a bare "/name" in a group may mean for this bot; other bare commands are for other bots.
+BOT_COMMANDS = frozenset({"start", "help", "register", "stats", "reset"})
 
 STEP_CONFIRM = "confirm"
 STEP_TEAM_NAME = "team_name"
@@ -265,3 +270,39 @@ class Turn:
         self.store.set_team(self.event.id, self.user_id, team_name, head_count)
         self.state = replace(self.state, registration_step=None, pending_team_name=None)
         return self.texts.registration_done(team_name, head_count)
+
+
+def group_chat_reply(store: Store, event: Event, incoming: Incoming) -> str | None:
+    """Return the reply to a message from a group, supergroup or channel, or None for no reply.
+
+    The quiz runs only in private chats. A command for this bot gets a link to a private chat with
+    it, passing on the question code or the registration. A command is for this bot when it is
+    addressed to it ("/help@quizkit_bot") or bare and one of BOT_COMMANDS ("/start KX4"). Plain
+    text, stickers, edits and other bots' commands get no reply, because they are the group's own
+    conversation. Nothing is stored.
+    """
+    if incoming.kind is not MessageKind.TEXT or incoming.text is None:
+        return None
+    match = _COMMAND.fullmatch(remove_invisible(incoming.text).strip())
+    if match is None:
+        return None
+
+    name = match["name"].lower()
+    addressee = match["bot"]
+    if addressee is not None and addressee.lower() != event.bot_username.lower():
+        return None
+    if addressee is None and name not in BOT_COMMANDS:
+        return None
+
+    payload = _private_chat_payload(store, event, name, (match["argument"] or "").strip())
+    texts = texts_for(incoming.sender.language_code, event.language)
+    return texts.private_chat_only(event.bot_username, payload)
+
+
+def _private_chat_payload(store: Store, event: Event, command: str, argument: str) -> str | None:
+    if command == "register" or (command == "start" and argument.lower() == REGISTER_PAYLOAD):
+        return REGISTER_PAYLOAD
+    if command != "start" or not argument:
+        return None
+    question = find_question_by_code(store, event, argument)
+    return None if question is None else question.code

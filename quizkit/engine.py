@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from quizkit._conversation import Turn
+from quizkit._conversation import Turn, group_chat_reply
 from quizkit._results import compute_leaderboard, compute_result, rank_answers
 from quizkit.answers import generate_code, validate_answers, validate_code
 from quizkit.errors import (
@@ -335,13 +335,19 @@ class Engine:
         """Apply one update's effects and return the replies to its chat, committed before returning.
 
         A duplicate update_id (a redelivery) returns [] and changes nothing. If handling raises,
-        nothing is committed, so a redelivery of the same update is handled afresh.
+        nothing is committed, so a redelivery of the same update is handled afresh. A message from
+        a group or channel stores only its update_id, and gets a reply only when it is a command for
+        this bot (see `group_chat_reply`).
         """
         now = self._now()
         with self.store.transaction():
             if not self.store.mark_update_processed(self._event.id, incoming.update_id, now):
                 return []
             self._prune_processed_updates(now)
+            if incoming.chat_type != "private":
+                text = group_chat_reply(self.store, self._event, incoming)
+                return [] if text is None else [Reply(chat_id=incoming.chat_id, text=text)]
+
             self.store.upsert_participant(self._event.id, incoming.sender, now)
             text = Turn(self.store, self._event, incoming, now).reply()
         return [Reply(chat_id=incoming.chat_id, text=text)]

@@ -77,6 +77,11 @@ class Incoming:
     """One update reduced to what the quiz rules need.
 
     `sent_at` is Telegram's message date; `received_at` is when our server received the update.
+    `chat_type` is Telegram's chat.type: "private", "group", "supergroup" or "channel". The quiz
+    runs only in private chats.
+
+    NOTE: `quizkit.bot.incoming.to_incoming` does not set `chat_type` yet, so until it passes
+    `message.chat.type`, group messages reach the engine as private ones.
     """
 
     update_id: int
@@ -86,6 +91,7 @@ class Incoming:
     text: str | None
     sent_at: datetime
     received_at: datetime
+    chat_type: str = "private"
 
 
 @dataclass(frozen=True)

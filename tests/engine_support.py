@@ -12,11 +12,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from quizkit.engine import Engine
-from quizkit.model import Incoming, MessageKind, Sender
+from quizkit.model import Incoming, MessageKind, Reply, Sender
 from quizkit.store import Store
 
 START = datetime(2024, 10, 14, 18, 0, tzinfo=timezone.utc)
 CHANNEL_ID = -1001
+GROUP_ID = -1002000000001
 BOT_USERNAME = "quizkit_bot"
 
 ANNA = Sender(user_id=101, first_name="Anna", last_name="Rossi", username="anna", language_code="en")
@@ -41,7 +42,8 @@ class FakeClock:
 
 @dataclass
 class Chat:
-    """Sends messages to an engine the way Telegram delivers them: private chats, rising update_ids."""
+    """Sends messages to an engine the way Telegram delivers them: rising update_ids, private chats
+    unless a test uses `send_in_group`."""
 
     engine: Engine
     clock: FakeClock
@@ -54,18 +56,21 @@ class Chat:
         text: str | None,
         kind: MessageKind = MessageKind.TEXT,
         update_id: int | None = None,
+        chat_id: int | None = None,
+        chat_type: str = "private",
     ) -> Incoming:
         if update_id is None:
             update_id = self.next_update_id
             self.next_update_id += 1
         return Incoming(
             update_id=update_id,
-            chat_id=user.user_id,
+            chat_id=user.user_id if chat_id is None else chat_id,
             sender=user,
             kind=kind,
             text=text,
             sent_at=self.clock.now,
             received_at=self.clock.now,
+            chat_type=chat_type,
         )
 
     def send(
@@ -83,6 +88,22 @@ class Chat:
         assert replies[0].chat_id == user.user_id
         assert replies[0].parse_mode == "HTML"
         return replies[0].text
+
+    def send_in_group(
+        self,
+        user: Sender,
+        text: str | None,
+        kind: MessageKind = MessageKind.TEXT,
+        chat_type: str = "supergroup",
+    ) -> list[Reply]:
+        """Send one message to the group GROUP_ID and return every reply, which may be none."""
+        incoming = self.incoming(user, text, kind, chat_id=GROUP_ID, chat_type=chat_type)
+        self.sent.append(incoming)
+        replies = self.engine.handle(incoming)
+        for reply in replies:
+            assert reply.chat_id == GROUP_ID
+            assert reply.parse_mode == "HTML"
+        return replies
 
     def answer(self, user: Sender, code: str, text: str) -> str:
         """Select a question with its deep link, then send the answer; return the answer's reply."""

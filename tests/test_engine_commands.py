@@ -1,8 +1,11 @@
-"""Commands: /help, /reset, /stats, unknown commands and commands addressed to another bot."""
+"""Commands: /help, /reset, /stats, unknown commands, commands addressed to another bot, groups."""
 
 from __future__ import annotations
 
-from quizkit.model import Sender
+import pytest
+
+from quizkit.model import MessageKind, Sender
+from quizkit.store import Conversation
 from tests.engine_support import (  # noqa: F401  (pytest fixtures)
     ANNA,
     BRUNO,
@@ -11,9 +14,13 @@ from tests.engine_support import (  # noqa: F401  (pytest fixtures)
     HELP_IT,
     chat,
     clock,
+    outbox_rows,
     quiz,
     store,
 )
+
+PRIVATE_CHAT_ONLY_EN = "The quiz is played only in a private chat with me. Open {link} and we'll continue there."
+PRIVATE_CHAT_ONLY_IT = "Il quiz si gioca solo in chat privata con me. Apri {link} e continuiamo lì."
 
 
 def _players(count: int) -> list[Sender]:
@@ -127,3 +134,80 @@ def test_stats_command_top_ten_only(quiz, chat, clock):
     assert len(lines) == 12
     assert lines[2].startswith("🥇 Player1:")
     assert lines[-1] == "💐 Player10: 1 correct, 10.0 s"
+
+
+@pytest.mark.parametrize("chat_type", ["group", "supergroup", "channel"])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ciao a tutti", MessageKind.TEXT),
+        ("KX1", MessageKind.TEXT),
+        ("Roma", MessageKind.TEXT),
+        (None, MessageKind.STICKER),
+        ("/start KX1", MessageKind.EDITED),
+        ("/start KX1", MessageKind.PHOTO),
+        ("/help@other_bot", MessageKind.TEXT),
+        ("/start@other_bot KX1", MessageKind.TEXT),
+        ("/score", MessageKind.TEXT),
+    ],
+)
+def test_group_message_gets_no_reply(quiz, chat, chat_type, text, kind):
+    quiz.open_question(1)
+
+    assert chat.send_in_group(ANNA, text, kind=kind, chat_type=chat_type) == []
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "link"),
+    [
+        ("/start@quizkit_bot KX1", "https://t.me/quizkit_bot?start=KX1"),
+        ("/start@QuizKit_Bot kx1", "https://t.me/quizkit_bot?start=KX1"),
+        ("/start KX1", "https://t.me/quizkit_bot?start=KX1"),
+        ("/start ciao a tutti", "https://t.me/quizkit_bot"),
+        ("/start", "https://t.me/quizkit_bot"),
+        ("/help@quizkit_bot", "https://t.me/quizkit_bot"),
+        ("/help", "https://t.me/quizkit_bot"),
+        ("/stats", "https://t.me/quizkit_bot"),
+        ("/reset@quizkit_bot", "https://t.me/quizkit_bot"),
+        ("/score@quizkit_bot", "https://t.me/quizkit_bot"),
+        ("/register", "https://t.me/quizkit_bot?start=register"),
+        ("/start@quizkit_bot register", "https://t.me/quizkit_bot?start=register"),
+    ],
+)
+def test_group_command_links_private_chat(quiz, chat, text, link):
+    quiz.open_question(1)
+
+    replies = chat.send_in_group(ANNA, text)
+
+    assert [reply.text for reply in replies] == [PRIVATE_CHAT_ONLY_EN.format(link=link)]
+
+
+def test_group_command_reply_italian(quiz, chat):
+    quiz.open_question(1)
+
+    replies = chat.send_in_group(CARLA, "/start@quizkit_bot KX1", chat_type="group")
+
+    assert [reply.text for reply in replies] == [
+        "Il quiz si gioca solo in chat privata con me. Apri https://t.me/quizkit_bot?start=KX1 e continuiamo lì."
+    ]
+    assert replies[0].text == PRIVATE_CHAT_ONLY_IT.format(link="https://t.me/quizkit_bot?start=KX1")
+
+
+def test_group_messages_store_only_update_ids(quiz, chat):
+    quiz.open_question(1)
+    chat.send(ANNA, "/start KX1")
+    outbox_before = outbox_rows(quiz.store, quiz.event.id)
+
+    for text in ["Roma", "/start@quizkit_bot HT2", "/register", "/reset"]:
+        chat.send_in_group(ANNA, text)
+    chat.send_in_group(BRUNO, "/start KX1")
+    chat.send_in_group(BRUNO, "Roma")
+
+    assert quiz.answer_count(1) == 0
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id) == Conversation(selected_question_id=quiz.question(1).id)
+    assert quiz.store.participant(quiz.event.id, BRUNO.user_id) is None
+    assert [participant.user_id for participant in quiz.store.participants(quiz.event.id)] == [ANNA.user_id]
+    assert outbox_rows(quiz.store, quiz.event.id) == outbox_before
+    for incoming in chat.sent:
+        assert quiz.handle(incoming) == []

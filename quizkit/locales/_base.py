@@ -50,6 +50,13 @@ def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code}"
 
 
+def private_chat_link(bot_username: str, payload: str | None) -> str:
+    """Return the t.me link to a private chat with the bot, with `/start PAYLOAD` when one is given."""
+    if payload:
+        return deep_link(bot_username, payload)
+    return f"https://t.me/{bot_username}"
+
+
 class Texts(abc.ABC):
     """Participant-facing and channel texts in one language.
 
@@ -161,6 +168,13 @@ class Texts(abc.ABC):
     @abc.abstractmethod
     def edited_ignored(self) -> str:
         """Reply to an edited message, which the quiz does not read."""
+
+    @abc.abstractmethod
+    def private_chat_only(self, bot_username: str, payload: str | None) -> str:
+        """Reply to a command for the bot in a group: the quiz runs only in private chats, with a link to one.
+
+        `payload` is the question code or "register" that the link passes to `/start`, or None.
+        """
 
     # Registration
 

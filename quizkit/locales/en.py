@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from quizkit.limits import HEAD_COUNT_MAX, HEAD_COUNT_MIN, TEAM_NAME_MAX_CHARS, TEAM_NAME_MIN_CHARS
-from quizkit.locales._base import Texts, deep_link, escape, plural, quote
+from quizkit.locales._base import Texts, deep_link, escape, plural, private_chat_link, quote
 from quizkit.model import LeaderboardRow, Question, QuestionResult
 
 
@@ -135,6 +135,12 @@ class EnglishTexts(Texts):
 
     def edited_ignored(self) -> str:
         return "I don't read edited messages. To answer, send a new message."
+
+    def private_chat_only(self, bot_username: str, payload: str | None) -> str:
+        return (
+            "The quiz is played only in a private chat with me. "
+            f"Open {private_chat_link(bot_username, payload)} and we'll continue there."
+        )
 
     # Registration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from quizkit.limits import HEAD_COUNT_MAX, HEAD_COUNT_MIN, TEAM_NAME_MAX_CHARS, TEAM_NAME_MIN_CHARS
-from quizkit.locales._base import Texts, deep_link, escape, plural, quote
+from quizkit.locales._base import Texts, deep_link, escape, plural, private_chat_link, quote
 from quizkit.model import LeaderboardRow, Question, QuestionResult
 
 
@@ -139,6 +139,12 @@ class ItalianTexts(Texts):
 
     def edited_ignored(self) -> str:
         return "Non leggo i messaggi modificati: per rispondere mandamene uno nuovo."
+
+    def private_chat_only(self, bot_username: str, payload: str | None) -> str:
+        return (
+            "Il quiz si gioca solo in chat privata con me. "
+            f"Apri {private_chat_link(bot_username, payload)} e continuiamo lì."
+        )
 
     # Registration
 
