@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from quizkit.emulator._html import parse_html, utf16_length
 from quizkit.model import MessageKind, Sender
 from tests.engine_support import (  # noqa: F401  (pytest fixtures)
     ANNA,
+    BOT_USERNAME,
     BRUNO,
+    CARLA,
     HELP_EN,
     START,
     chat,
@@ -340,3 +343,88 @@ def test_answer_code_with_invisible_characters_selects(quiz, chat):
 
     assert chat.send(ANNA, "KX1\u200b") == SELECTED_KX1
     assert chat.send(BRUNO, "\u200e/start KX1\u2060") == SELECTED_KX1
+
+
+def test_answer_long_answer_shortened_in_replies(quiz, chat):
+    quiz.open_question(1)
+    long_answer = "a" * 4096
+
+    received = chat.answer(ANNA, "KX1", long_answer)
+    again = chat.send(ANNA, "b" * 4096)
+
+    assert received == (
+        f"Got it! Your answer to question 1: <b>{'a' * 199}…</b>\n"
+        "The results will appear on the channel when the question closes."
+    )
+    assert again == f"You have already answered question 1: <b>{'a' * 199}…</b>\nOnly the first answer counts."
+    assert quiz.store.answer(quiz.question(1).id, ANNA.user_id).raw_text == long_answer
+
+
+def test_answer_echo_drops_bidi_controls(quiz, chat):
+    quiz.open_question(1)
+
+    reply = chat.answer(ANNA, "KX1", "\u202eRoma\u2066 e Lazio")
+
+    assert reply == (
+        "Got it! Your answer to question 1: <b>Roma e Lazio</b>\n"
+        "The results will appear on the channel when the question closes."
+    )
+    assert quiz.store.answer(quiz.question(1).id, ANNA.user_id).raw_text == "\u202eRoma\u2066 e Lazio"
+
+
+def _visible_length(reply: str) -> int:
+    """Return the reply's length as Telegram limits it: after HTML parsing, in UTF-16 code units."""
+    plain, _ = parse_html(reply)
+    return utf16_length(plain)
+
+
+LONG_TEXTS = {
+    "letters": "a" * 4096,
+    "markup": "<&>" * 1365 + "&",
+    "emoji": "😀" * 4096,
+    "bidi": "\u202e" + "x" * 4095,
+}
+
+
+@pytest.mark.parametrize("long_text", LONG_TEXTS.values(), ids=LONG_TEXTS.keys())
+@pytest.mark.parametrize("user", [ANNA, CARLA], ids=["en", "it"])
+def test_answer_replies_fit_telegram_limit(quiz, chat, user, long_text):
+    long_name = Sender(user_id=user.user_id + 1000, first_name=long_text, last_name=long_text, language_code="en")
+    quiz.open_question(1)
+    quiz.open_question(2)
+    replies = [
+        chat.send(user, long_text),
+        chat.send(user, f"/start {long_text}"),
+        chat.send(user, "/" + "x" * 4095),
+        chat.send(user, long_text, kind=MessageKind.EDITED),
+        chat.send(user, long_text, kind=MessageKind.PHOTO),
+        chat.answer(user, "KX1", long_text),
+        chat.send(user, long_text),
+        chat.send(user, "/start KX1"),
+        chat.answer(long_name, "KX1", "Roma"),
+    ]
+    quiz.close_question(1)
+    quiz.close_question(2)
+    replies += [
+        chat.answer(user, "HT2", long_text),
+        chat.send(user, long_text),
+        chat.send(user, "/stats"),
+        chat.send(user, "/register"),
+        chat.send(user, long_text),
+        chat.send(user, "/register"),
+        chat.send(user, "yes"),
+        chat.send(user, long_text),
+        chat.send(user, "x" * 64),
+        chat.send(user, long_text),
+        chat.send(user, "9" * 4096),
+        chat.send(user, "4"),
+        *[reply.text for reply in chat.send_in_group(user, f"/start@{BOT_USERNAME} {long_text}")],
+        *[reply.text for reply in chat.send_in_group(user, f"/stats@{BOT_USERNAME} {long_text}")],
+    ]
+    quiz.post_leaderboard()
+    channel_posts = [item.text for item in quiz.outbox_pending(limit=100)]
+
+    assert len(replies) == 23
+    assert len(channel_posts) == 5
+    for reply in replies + channel_posts:
+        assert _visible_length(reply) <= 4096, reply[:200]

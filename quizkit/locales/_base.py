@@ -1,7 +1,8 @@
 """The interface that every language implements, and the formatting the languages share.
 
 Every text is Telegram HTML: names, answers and question texts go through `escape`, so "<" or "&"
-in a team name cannot break the markup.
+in a team name cannot break the markup. Participant text (answers, names, unrecognised codes) goes
+through `quote`, which also shortens it, so no reply exceeds Telegram's 4096-character limit.
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ import abc
 import html
 from collections.abc import Sequence
 
+from quizkit._text import display_text
 from quizkit.model import LeaderboardRow, PodiumEntry, Question, QuestionResult
 
 MEDALS = ("🥇", "🥈", "🥉")
 # Leaderboard lines after the podium get a bouquet instead of a medal.
 BOUQUET = "💐"
 
-# Maximum number of characters of an unrecognised input that a reply quotes back.
+# Maximum number of characters of participant text that a reply quotes back: an unrecognised
+# input (code, command, head count) by default, more for an answer, which participants want to check.
 MAX_QUOTED_CHARS = 40
+MAX_QUOTED_ANSWER_CHARS = 200
+# Fits every team name and a Telegram user's full name: tdlib's setName allows a first name of
+# 1-64 characters and a last name of 0-64.
+MAX_QUOTED_NAME_CHARS = 129
 
 
 def escape(text: str) -> str:
@@ -28,11 +35,17 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def quote(text: str) -> str:
-    """Escape user input for a reply, shortened to MAX_QUOTED_CHARS characters with an ellipsis."""
-    if len(text) > MAX_QUOTED_CHARS:
-        text = text[: MAX_QUOTED_CHARS - 1] + "…"
-    return escape(text)
+def quote(text: str, max_chars: int = MAX_QUOTED_CHARS) -> str:
+    """Prepare participant text for a reply: clean it, shorten it to `max_chars` characters, escape it.
+
+    Cleaning removes invisible characters and bidi controls and collapses whitespace (see
+    `quizkit._text.display_text`). Longer text keeps its first `max_chars - 1` characters, less a
+    joiner left dangling by the cut, and ends with "…".
+    """
+    cleaned = display_text(text)
+    if len(cleaned) > max_chars:
+        cleaned = display_text(cleaned[: max_chars - 1]) + "…"
+    return escape(cleaned)
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -80,12 +93,15 @@ class Texts(abc.ABC):
         return f"{self.decimal(value)} s"
 
     def podium_lines(self, podium: Sequence[PodiumEntry]) -> list[str]:
-        return [f"{medal(entry.rank)} {escape(entry.display_name)} ({self.seconds(entry.delay_s)})" for entry in podium]
+        return [
+            f"{medal(entry.rank)} {quote(entry.display_name, MAX_QUOTED_NAME_CHARS)} ({self.seconds(entry.delay_s)})"
+            for entry in podium
+        ]
 
     def leaderboard_lines(self, rows: Sequence[LeaderboardRow]) -> list[str]:
         return [
-            f"{medal(row.position)} {escape(row.display_name)}: {self.correct_count(row.correct)}, "
-            f"{self.seconds(row.delay_s)}"
+            f"{medal(row.position)} {quote(row.display_name, MAX_QUOTED_NAME_CHARS)}: "
+            f"{self.correct_count(row.correct)}, {self.seconds(row.delay_s)}"
             for row in rows
         ]
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from quizkit.limits import HEAD_COUNT_MAX, HEAD_COUNT_MIN, TEAM_NAME_MAX_CHARS, TEAM_NAME_MIN_CHARS
-from quizkit.locales._base import Texts, deep_link, escape, plural, private_chat_link, quote
+from quizkit.locales._base import (
+    MAX_QUOTED_ANSWER_CHARS,
+    MAX_QUOTED_NAME_CHARS,
+    Texts,
+    deep_link,
+    escape,
+    plural,
+    private_chat_link,
+    quote,
+)
 from quizkit.model import LeaderboardRow, Question, QuestionResult
 
 
@@ -99,14 +108,16 @@ class EnglishTexts(Texts):
         )
 
     def answer_received(self, question: Question, raw_answer: str) -> str:
+        answer = quote(raw_answer, MAX_QUOTED_ANSWER_CHARS)
         return (
-            f"Got it! Your answer to question {question.number}: <b>{escape(raw_answer)}</b>\n"
+            f"Got it! Your answer to question {question.number}: <b>{answer}</b>\n"
             "The results will appear on the channel when the question closes."
         )
 
     def already_answered(self, question: Question, first_answer: str) -> str:
+        answer = quote(first_answer, MAX_QUOTED_ANSWER_CHARS)
         return (
-            f"You have already answered question {question.number}: <b>{escape(first_answer)}</b>\n"
+            f"You have already answered question {question.number}: <b>{answer}</b>\n"
             "Only the first answer counts."
         )
 
@@ -161,7 +172,7 @@ class EnglishTexts(Texts):
 
     def registration_ask_head_count(self, team_name: str) -> str:
         return (
-            f"How many people are in team <b>{escape(team_name)}</b>, you included? "
+            f"How many people are in team <b>{quote(team_name, MAX_QUOTED_NAME_CHARS)}</b>, you included? "
             f"Send a number from {HEAD_COUNT_MIN} to {HEAD_COUNT_MAX}."
         )
 
@@ -179,7 +190,8 @@ class EnglishTexts(Texts):
 
     def registration_done(self, team_name: str, head_count: int) -> str:
         return (
-            f"Done! Team <b>{escape(team_name)}</b> is registered with {plural(head_count, 'person', 'people')}. "
+            f"Done! Team <b>{quote(team_name, MAX_QUOTED_NAME_CHARS)}</b> is registered with "
+            f"{plural(head_count, 'person', 'people')}. "
             "Your answers will appear under this name; send /register again to change it."
         )
 

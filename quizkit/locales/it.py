@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from quizkit.limits import HEAD_COUNT_MAX, HEAD_COUNT_MIN, TEAM_NAME_MAX_CHARS, TEAM_NAME_MIN_CHARS
-from quizkit.locales._base import Texts, deep_link, escape, plural, private_chat_link, quote
+from quizkit.locales._base import (
+    MAX_QUOTED_ANSWER_CHARS,
+    MAX_QUOTED_NAME_CHARS,
+    Texts,
+    deep_link,
+    escape,
+    plural,
+    private_chat_link,
+    quote,
+)
 from quizkit.model import LeaderboardRow, Question, QuestionResult
 
 
@@ -100,14 +109,16 @@ class ItalianTexts(Texts):
         )
 
     def answer_received(self, question: Question, raw_answer: str) -> str:
+        answer = quote(raw_answer, MAX_QUOTED_ANSWER_CHARS)
         return (
-            f"Ricevuta! La tua risposta alla domanda {question.number}: <b>{escape(raw_answer)}</b>\n"
+            f"Ricevuta! La tua risposta alla domanda {question.number}: <b>{answer}</b>\n"
             "I risultati usciranno sul canale quando la domanda verrà chiusa."
         )
 
     def already_answered(self, question: Question, first_answer: str) -> str:
+        answer = quote(first_answer, MAX_QUOTED_ANSWER_CHARS)
         return (
-            f"Hai già risposto alla domanda {question.number}: <b>{escape(first_answer)}</b>\n"
+            f"Hai già risposto alla domanda {question.number}: <b>{answer}</b>\n"
             "Vale solo la prima risposta."
         )
 
@@ -168,7 +179,7 @@ class ItalianTexts(Texts):
 
     def registration_ask_head_count(self, team_name: str) -> str:
         return (
-            f"Quante persone ci sono nella squadra <b>{escape(team_name)}</b>, contando anche te? "
+            f"Quante persone ci sono nella squadra <b>{quote(team_name, MAX_QUOTED_NAME_CHARS)}</b>, contando anche te? "
             f"Scrivi un numero da {HEAD_COUNT_MIN} a {HEAD_COUNT_MAX}."
         )
 
@@ -186,7 +197,7 @@ class ItalianTexts(Texts):
 
     def registration_done(self, team_name: str, head_count: int) -> str:
         return (
-            f"Fatto! La squadra <b>{escape(team_name)}</b> è registrata con "
+            f"Fatto! La squadra <b>{quote(team_name, MAX_QUOTED_NAME_CHARS)}</b> è registrata con "
             f"{plural(head_count, 'persona', 'persone')}. "
             "Le tue risposte compariranno con questo nome; per cambiarlo, scrivi di nuovo /register."
         )
