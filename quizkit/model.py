@@ -79,9 +79,6 @@ class Incoming:
     `sent_at` is Telegram's message date; `received_at` is when our server received the update.
     `chat_type` is Telegram's chat.type: "private", "group", "supergroup" or "channel". The quiz
     runs only in private chats.
-
-    NOTE: `quizkit.bot.incoming.to_incoming` does not set `chat_type` yet, so until it passes
-    `message.chat.type`, group messages reach the engine as private ones.
     """
 
     update_id: int

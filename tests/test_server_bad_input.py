@@ -129,3 +129,18 @@ def test_polling_skips_unparseable_update_and_goes_on(engine, emulator, caplog):
     assert len(emulator.messages(ALICE.user_id)) == 2
     assert status.running
     assert any("malformed" in record.getMessage() for record in caplog.records)
+
+
+def test_webhook_group_answer_not_stored(server, engine, emulator):
+    group = {"id": -1001999, "type": "supergroup", "title": "Classe 3B"}
+    chatter = _message_update(9300, chat=group, text="ciao a tutti")
+    start = _message_update(9301, chat=group, text="/start@quizkit_test_bot RM1")
+    answer = _message_update(9302, chat=group, text="Rome")
+
+    assert _post(server, json.dumps(chatter)).content == b""
+    reply = _post(server, json.dumps(start)).json()
+    assert _post(server, json.dumps(answer)).content == b""
+
+    assert reply["chat_id"] == -1001999
+    assert "https://t.me/quizkit_test_bot?start=RM1" in reply["text"]
+    assert server.call(engine.answer_count, 1) == 0

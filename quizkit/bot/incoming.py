@@ -38,6 +38,7 @@ def to_incoming(update: Update, received_at: datetime) -> Incoming | None:
         text=message.text if message.text is not None else message.caption,
         sent_at=_aware(message.date),
         received_at=received_at,
+        chat_type=message.chat.type,
     )
 
 
@@ -54,6 +55,8 @@ def _check_shape(message: Message) -> None:
     for name, value in (("from.id", user.id), ("chat.id", message.chat.id)):
         if type(value) is not int:
             raise InvalidUpdate(f"{name} must be an integer, got {type(value).__name__}")
+    if not isinstance(message.chat.type, str):
+        raise InvalidUpdate(f"chat.type must be a string, got {type(message.chat.type).__name__}")
     texts = (
         ("from.first_name", user.first_name), ("from.last_name", user.last_name), ("from.username", user.username),
         ("from.language_code", user.language_code), ("text", message.text), ("caption", message.caption),
