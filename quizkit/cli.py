@@ -139,22 +139,21 @@ def _port(text: str) -> int:
     return value
 
 
-def _database_path(text: str) -> Path:
+def _file_path(text: str, kind: str) -> Path:
     path = Path(text)
     if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give the path of a database file in it")
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give the path of {kind} in it")
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"folder {str(path.parent)!r} does not exist; create it first")
     return path
+
+
+def _database_path(text: str) -> Path:
+    return _file_path(text, "a database file")
 
 
 def _output_path(text: str) -> Path:
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give the path of a file to write")
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"folder {str(path.parent)!r} does not exist; create it first")
-    return path
+    return _file_path(text, "a file to write")
 
 
 if __name__ == "__main__":
