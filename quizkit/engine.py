@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
 from quizkit._conversation import Turn, group_chat_reply
@@ -359,6 +359,17 @@ class Engine:
         deleted = self.store.prune_processed_updates(self._event.id, now - PROCESSED_UPDATES_KEPT)
         if deleted:
             logger.debug("pruned %d processed update ids of event %s", deleted, self._event.name)
+
+    # Traffic
+
+    def record_traffic(self, samples: Iterable[tuple[int, str, int]]) -> None:
+        """Add `(second, kind, count)` samples to the event's traffic counters in one transaction.
+
+        `second` is Unix time in whole seconds (UTC) and `kind` names what was counted, e.g. "update".
+        Counts for a second and kind already stored are added to it.
+        """
+        with self.store.transaction():
+            self.store.add_traffic(self._event.id, samples)
 
     # Outbox
 

@@ -209,3 +209,70 @@ def test_store_reader_cannot_write(store):
     with pytest.raises(sqlite3.OperationalError):
         reader.execute("DELETE FROM events")
     reader.close()
+
+
+def test_store_add_traffic_sums_counts(store):
+    event_id = _event(store)
+
+    store.add_traffic(event_id, [(1_700_000_000, "update", 3), (1_700_000_000, "answer", 2)])
+    store.add_traffic(event_id, [(1_700_000_000, "update", 4), (1_700_000_001, "update", 1)])
+
+    assert store.traffic(event_id) == [
+        (1_700_000_000, "answer", 2),
+        (1_700_000_000, "update", 7),
+        (1_700_000_001, "update", 1),
+    ]
+
+
+def test_store_traffic_kept_per_event(store):
+    first = _event(store, "first")
+    second = _event(store, "second")
+
+    store.add_traffic(first, [(1_700_000_000, "update", 5)])
+    store.add_traffic(second, [(1_700_000_000, "update", 2)])
+
+    assert store.traffic(first) == [(1_700_000_000, "update", 5)]
+    assert store.traffic(second) == [(1_700_000_000, "update", 2)]
+
+
+def test_engine_record_traffic_commits(tmp_path):
+    from quizkit.engine import Engine
+
+    path = tmp_path / "quiz.db"
+    writer = Store(path)
+    engine = Engine.create_event(writer, name="codeweek", language="en", channel_id=None, bot_username="quizkit_bot")
+
+    engine.record_traffic([(1_700_000_000, "update", 3)])
+    engine.record_traffic(iter([(1_700_000_000, "update", 2)]))
+
+    reader = connect_reader(path)
+    rows = reader.execute("SELECT event_id, second, kind, count FROM traffic").fetchall()
+    assert [tuple(row) for row in rows] == [(engine.event.id, 1_700_000_000, "update", 5)]
+    reader.close()
+    writer.close()
+
+
+def test_store_upgrades_version_1_in_place(tmp_path):
+    from quizkit.store._schema import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    connection = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        connection.execute(statement)
+    connection.execute(
+        "INSERT INTO events (name, language, channel_id, bot_username, created_at) "
+        "VALUES ('codeweek', 'it', -1001, 'quizkit_bot', '2016-10-14T18:00:00+00:00')"
+    )
+    connection.execute("PRAGMA user_version = 1")
+    connection.commit()
+    connection.close()
+
+    upgraded = Store(path)
+    event_id = upgraded.event("codeweek").id
+    upgraded.add_traffic(event_id, [(1_476_468_000, "update", 9)])
+
+    assert upgraded._one("PRAGMA user_version")[0] == SCHEMA_VERSION
+    assert SCHEMA_VERSION == 2
+    assert upgraded.event_names() == ["codeweek"]
+    assert upgraded.traffic(event_id) == [(1_476_468_000, "update", 9)]
+    upgraded.close()

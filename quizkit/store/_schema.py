@@ -110,7 +110,21 @@ _VERSION_1 = (
     "CREATE INDEX outbox_by_status ON outbox(event_id, status, id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1,)
+# Updates received per second and kind ("update", "answer", ...), for the traffic chart after the event.
+# `second` is Unix time in whole seconds (UTC), an integer so that counters sum with one UPSERT.
+_VERSION_2 = (
+    """
+    CREATE TABLE traffic (
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        second INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL CHECK (count >= 0),
+        PRIMARY KEY (event_id, second, kind)
+    ) WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -361,6 +361,27 @@ class Store(Database):
         )
         return cursor.rowcount
 
+    # Traffic
+
+    def add_traffic(self, event_id: int, samples: Iterable[tuple[int, str, int]]) -> None:
+        """Add `(second, kind, count)` samples to the event's traffic counters.
+
+        `second` is Unix time in whole seconds. A sample for a second and kind already stored adds its
+        count to the stored one, so callers may report the same second more than once.
+        """
+        self._executemany(
+            "INSERT INTO traffic (event_id, second, kind, count) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (event_id, second, kind) DO UPDATE SET count = count + excluded.count",
+            [(event_id, int(second), kind, int(count)) for second, kind, count in samples],
+        )
+
+    def traffic(self, event_id: int) -> list[tuple[int, str, int]]:
+        """Return the event's `(second, kind, count)` counters in time order."""
+        rows = self._all(
+            "SELECT second, kind, count FROM traffic WHERE event_id = ? ORDER BY second, kind", (event_id,)
+        )
+        return [(row["second"], row["kind"], row["count"]) for row in rows]
+
     # Outbox
 
     def enqueue(
