@@ -31,6 +31,7 @@ class Traffic:
         self._buckets: deque[tuple[int, Counter[str]]] = deque()
         self._total = 0
         self._peak = 0
+        self._taken_through = 0
 
     def count(self, kind: str) -> None:
         """Record one update of `kind` received now."""
@@ -52,6 +53,24 @@ class Traffic:
                 for second, counter in self._buckets
                 for kind, count in sorted(counter.items())
             ]
+
+    def take_completed(self, include_current: bool = False) -> list[TrafficSample]:
+        """Return the samples of seconds that ended since the last call, for storing them once.
+
+        With `include_current`, the running second is returned too (for a final flush at stop);
+        later counts in that second would then be missed, so call it only when updates have stopped.
+        """
+        now = int(self._clock())
+        last = now if include_current else now - 1
+        with self._lock:
+            taken = [
+                TrafficSample(second, kind, count)
+                for second, counter in self._buckets
+                if self._taken_through < second <= last
+                for kind, count in sorted(counter.items())
+            ]
+            self._taken_through = max(self._taken_through, last)
+        return taken
 
     def rate(self) -> int:
         """Return the updates counted in the last complete second."""
