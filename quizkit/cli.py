@@ -71,6 +71,22 @@ def _build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--token", default=None, help="bot token to accept (default: the rehearsal token)")
     emulator.add_argument("--username", default="quizkit_rehearsal_bot", help="the bot's username (default: %(default)s)")
     emulator.set_defaults(run=_run_emulator)
+
+    export = commands.add_parser(
+        "export",
+        help="write an event's participants, teams, questions, answers and traffic to CSV, xlsx or parquet files",
+        description="Write one event's tables into a folder: one file per table (csv, parquet) or one "
+                    "workbook with a sheet per table (xlsx). The database is opened read-only, so a "
+                    "running server is not disturbed.",
+    )
+    export.add_argument("--db", type=Path, required=True, help="quizkit SQLite file to read")
+    export.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv",
+                        help="file format (default: %(default)s)")
+    export.add_argument("--out", type=Path, required=True, help="folder to write into; created when missing")
+    export.add_argument("--anonymise", action="store_true",
+                        help="replace Telegram user ids, names, usernames and team names with pseudonyms")
+    export.add_argument("--event", default=None, help="event name (default: the only or the most recent event)")
+    export.set_defaults(run=_run_export)
     return parser
 
 
@@ -106,6 +122,24 @@ def _run_emulator(args: argparse.Namespace) -> int:
         bot_id = token.split(":", 1)[0]
         print(f"Bot API emulator for bot {bot_id} (@{args.username}) at {emulator.base_url}<token>/; Ctrl-C stops it.")
         threading.Event().wait()
+    return 0
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from quizkit.analysis import export, load
+
+    if args.out.exists() and not args.out.is_dir():
+        print(f"quizkit: --out {str(args.out)!r} is a file; give a folder to write the tables into.", file=sys.stderr)
+        return EXIT_FAILED
+
+    results = load(args.db, event=args.event)
+    try:
+        paths = export(results, args.out, format=args.format, anonymise=args.anonymise)
+    except ImportError as error:
+        print(f"quizkit: {error} Install it with: pip install 'quizkit[dev]'", file=sys.stderr)
+        return EXIT_FAILED
+    for path in dict.fromkeys(paths.values()):
+        print(path)
     return 0
 
 

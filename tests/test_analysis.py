@@ -447,3 +447,48 @@ def test_export_anonymised_same_key_same_pseudonyms(tmp_path, results):
 
     assert first["participants"].read_text() == second["participants"].read_text()
     assert first["participants"].read_text() != third["participants"].read_text()
+
+
+# Command line
+
+
+def test_cli_export_writes_files(tmp_path, db, capsys):
+    from quizkit.cli import main
+
+    out = tmp_path / "out"
+    code = main(["export", "--db", str(db), "--format", "csv", "--out", str(out), "--anonymise"])
+
+    printed = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert printed == [str(out / f"{name}.csv") for name in ("participants", "teams", "questions", "answers", "traffic")]
+    assert str(ANNA.user_id) not in (out / "answers.csv").read_text()
+    assert len(pd.read_csv(out / "answers.csv")) == 10
+
+
+def test_cli_export_xlsx_one_workbook(tmp_path, db, capsys):
+    from quizkit.cli import main
+
+    code = main(["export", "--db", str(db), "--format", "xlsx", "--out", str(tmp_path), "--event", "quiz"])
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == [str(tmp_path / "results.xlsx")]
+
+
+def test_cli_export_unknown_event_fails(tmp_path, db, capsys):
+    from quizkit.cli import main
+
+    code = main(["export", "--db", str(db), "--out", str(tmp_path), "--event", "nope"])
+
+    assert code == 1
+    assert capsys.readouterr().err == f"quizkit: Event 'nope' not found in {str(db)!r}; events: quiz.\n"
+
+
+def test_cli_export_out_is_file_fails(tmp_path, db, capsys):
+    from quizkit.cli import main
+
+    target = tmp_path / "taken"
+    target.write_text("")
+    code = main(["export", "--db", str(db), "--out", str(target)])
+
+    assert code == 1
+    assert "is a file" in capsys.readouterr().err
