@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import sqlite3
 from collections.abc import Sequence
@@ -51,9 +52,6 @@ __all__ = [
 ]
 
 EXPORT_FORMATS = ("csv", "xlsx", "parquet")
-
-# Bin edges, in seconds, of `delay_distribution`. A last, open-ended bin collects slower answers.
-DELAY_BIN_EDGES = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0)
 
 _STATES = ("draft", "open", "closed")
 _TABLES = ("participants", "teams", "questions", "answers", "traffic")
@@ -335,14 +333,18 @@ def _display_name(person: pd.Series, user_id: int) -> str:
     ).display_name
 
 
-def delay_distribution(results: Results, edges: Sequence[float] = DELAY_BIN_EDGES) -> pd.DataFrame:
+def delay_distribution(results: Results, edges: Sequence[float] | None = None) -> pd.DataFrame:
     """Count in-time answers per delay bin (rows) and question number (columns).
 
-    A bin `(a, b]` contains delays above a and up to b seconds; the first bin also holds 0 and the last
-    one, `(edges[-1], inf)`, everything slower. Every bin and question appears, with 0 where empty.
+    A bin `(a, b]` contains delays above a and up to b seconds. The first bin also contains 0, and a
+    last bin, `(edges[-1], inf)`, collects everything slower. Without `edges`, about ten bins of a
+    round width (from 0.01 s to 60 s) cover the slowest in-time answer.
+    Every bin and question appears, with 0 where empty.
     """
-    bins = [*edges, float("inf")]
     answers = _in_time(results)
+    if edges is None:
+        edges = _round_edges(float(answers["delay_s"].max()) if len(answers) else 0.0)
+    bins = [*edges, float("inf")]
     delay_bin = pd.cut(answers["delay_s"], bins=bins, include_lowest=True)
 
     table = pd.crosstab(delay_bin, answers["number"], dropna=False)
@@ -351,6 +353,13 @@ def delay_distribution(results: Results, edges: Sequence[float] = DELAY_BIN_EDGE
     table.index.name = "delay_s"
     table.columns.name = "number"
     return table
+
+
+def _round_edges(slowest: float, bin_count: int = 10) -> list[float]:
+    widths = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0)
+    width = next((width for width in widths if width * bin_count >= slowest), widths[-1])
+    count = max(1, math.ceil(round(slowest / width, 9)))
+    return [round(width * index, 9) for index in range(count + 1)]
 
 
 def wrong_answers(results: Results, top: int = 5) -> pd.DataFrame:

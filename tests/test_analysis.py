@@ -282,22 +282,31 @@ def test_leaderboard_matches_engine(db, results):
     assert actual == expected
 
 
-def test_delay_distribution_exact(results):
+def test_delay_distribution_round_edges(results):
     table = analysis.delay_distribution(results)
 
+    # The slowest in-time answer took 12 s, so 2-second bins up to 12 s, then (12, inf).
+    assert [interval.right for interval in table.index] == [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, math.inf]
     assert table.columns.tolist() == [1, 2, 3]
-    assert len(table) == len(analysis.DELAY_BIN_EDGES)
-    assert table.iloc[0].tolist() == [2, 2, 1]
-    assert table.iloc[1].tolist() == [1, 1, 1]
-    assert table.iloc[2].tolist() == [1, 0, 0]
-    assert table.iloc[3:].to_numpy().sum() == 0
-    assert table.index[-1].right == math.inf
+    assert table[1].tolist() == [1, 0, 1, 1, 0, 1, 0]
+    assert table[2].tolist() == [1, 1, 0, 0, 1, 0, 0]
+    assert table[3].tolist() == [0, 1, 1, 0, 0, 0, 0]
 
 
 def test_delay_distribution_custom_edges(results):
-    table = analysis.delay_distribution(results, edges=(0.0, 6.0))
+    table = analysis.delay_distribution(results, edges=(0.0, 5.0, 10.0))
 
-    assert table.to_numpy().tolist() == [[2, 2, 2], [2, 1, 0]]
+    assert table.to_numpy().tolist() == [[2, 2, 1], [1, 1, 1], [1, 0, 0]]
+
+
+def test_delay_distribution_sub_second_delays(results):
+    from dataclasses import replace
+
+    fast = replace(results, answers=results.answers.assign(delay_s=results.answers["delay_s"] / 100))
+    table = analysis.delay_distribution(fast)
+
+    assert [interval.right for interval in table.index] == pytest.approx([0.02, 0.04, 0.06, 0.08, 0.1, 0.12, math.inf])
+    assert table.to_numpy().sum() == 9
 
 
 def test_wrong_answers_exact(results):
