@@ -1,0 +1,97 @@
+"""The notebooks run headless in a real Jupyter kernel against a rehearsal database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def rehearsal_db(tmp_path_factory):
+    """A classroom rehearsal (25 students, 5 questions) stored by `quizkit rehearse`."""
+    path = tmp_path_factory.mktemp("rehearsal") / "classroom.db"
+    completed = subprocess.run(
+        [sys.executable, "-m", "quizkit", "rehearse", "--profile", "classroom", "--time-scale", "0.05",
+         "--db", str(path), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return path
+
+
+def _execute(name: str, monkeypatch, environment: dict[str, str]) -> nbformat.NotebookNode:
+    """Run the notebook in a python3 kernel started from the notebooks folder and return it with outputs.
+
+    A last cell added here prints the kernel's interpreter, so the test can check it is this venv's.
+    """
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=120,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    client.execute()
+    return notebook
+
+
+def _outputs(notebook: nbformat.NotebookNode) -> list[dict]:
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+
+
+def test_analysis_notebook_runs(rehearsal_db, tmp_path, monkeypatch):
+    notebook = _execute(
+        "analysis.ipynb",
+        monkeypatch,
+        {"QUIZKIT_DB": str(rehearsal_db), "QUIZKIT_EXPORT_DIR": str(tmp_path / "export")},
+    )
+    outputs = _outputs(notebook)
+
+    errors = [output for output in outputs if output.output_type == "error"]
+    assert errors == []
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code_cells)
+
+    html = [output.data["text/html"] for output in outputs if "text/html" in output.get("data", {})]
+    assert any("percent_correct" in table and "median_delay_s" in table for table in html)
+    images = [output for output in outputs if "image/png" in output.get("data", {})]
+    assert len(images) == 3
+
+    printed = "".join(output.text for output in outputs if output.output_type == "stream")
+    assert "Event 'rehearsal-classroom-" in printed
+    assert printed.strip().splitlines()[-1] == sys.executable
+    assert (tmp_path / "export" / "answers.csv").is_file()
+
+
+def test_analysis_notebook_committed_without_outputs():
+    notebook = nbformat.read(NOTEBOOKS / "analysis.ipynb", as_version=4)
+
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == []
+            assert cell.execution_count is None
+
+
+def test_analysis_notebook_headings_in_two_languages():
+    notebook = nbformat.read(NOTEBOOKS / "analysis.ipynb", as_version=4)
+
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            assert lines[0].startswith("#"), lines[0]
+            assert lines[1].startswith("*"), lines[1]
+            assert lines[1].endswith("*"), lines[1]
