@@ -88,7 +88,7 @@ def load(path: str | Path, event: str | None = None) -> Results:
     """Read one event of a quizkit database into DataFrames.
 
     With `event` None, the database's only event is read, or the most recently created one.
-    Raises StoreError when the file is missing, EventNotFound for an unknown event name (the message
+    Raises StoreError when the file is missing or has no quizkit schema, EventNotFound for an unknown event name (the message
     names the events present) and SchemaVersionError for a database written by a newer quizkit.
     """
     if not Path(path).is_file():
@@ -99,6 +99,11 @@ def load(path: str | Path, event: str | None = None) -> Results:
         # One read transaction, so every table comes from the same committed state.
         connection.execute("BEGIN")
         version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            raise StoreError(
+                f"Database {str(path)!r} has no quizkit schema (user_version 0); pass a file that a quizkit "
+                f"Store wrote, such as quizkit-rehearsal.db."
+            )
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"Database {str(path)!r} has schema version {version}, but this quizkit supports up to "
@@ -550,6 +555,8 @@ def anonymised(results: Results, key: bytes) -> Results:
     Each pseudonym is a prefix and 12 hex digits of HMAC-SHA256(key, field kind and value), so the same
     value maps to the same pseudonym under the same key. Missing values stay missing.
     """
+    # NOTE: answer texts (raw_text, normalised) are kept as typed, so a participant who typed a name
+    # or a phone number as an answer stays identifiable in the answers table.
 
     def pseudonyms(column: pd.Series, prefix: str) -> pd.Series:
         def one(value: object) -> object:

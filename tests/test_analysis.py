@@ -2,18 +2,20 @@
 
 The event "quiz" (clock starts at START, times below in seconds from it):
 
-    Q1 KX1 "Roma"    opens 0, closes 20:  Anna 2 ok (rank 1), Bruno 5 "Milano", Carla 7 ok (rank 2),
-                                          Dario 12 "milano"; Elena 25 "Torino" (late)
-    Q2 HT2 "42"      opens 30, closes 50: Bruno 31 ok (rank 1), Anna 34 "41", Carla 40 ok (rank 2)
-    Q3 JP3 "Jupiter" opens 60, stays open: Anna 63 "Jupiter", Dario 66 "Saturn"
+    Q1 KX1 "Roma"    opens 0, closes 20:  ANNA 2 ok (rank 1), BRUNO 5 "Milano", CARLA 7 ok (rank 2),
+                                          DARIO 12 "milano"; ELENA 25 "Torino" (late)
+    Q2 HT2 "42"      opens 30, closes 50: BRUNO 31 ok (rank 1), ANNA 34 "41", CARLA 40 ok (rank 2)
+    Q3 JP3 "Jupiter" opens 60, stays open: ANNA 63 "Jupiter", DARIO 66 "Saturn"
 
-Anna leads the team "Aquile" of 4 people; Fabio only asks for /help and never answers.
-"""
+ANNA leads the team "Aquile Reali" of 4 people, and FABIO only sends /help. Ids and names are long
+and distinctive, so the anonymisation tests can search the exported files for them."""
 
 from __future__ import annotations
 
 import math
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -181,6 +183,23 @@ def test_load_missing_file_raises(tmp_path):
 
     assert str(raised.value) == f"Database {str(path)!r} not found; pass the path of a quizkit .db file."
     assert not path.exists()
+
+
+def test_load_non_quizkit_file_raises(tmp_path):
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+
+    with pytest.raises(StoreError) as raised:
+        analysis.load(path)
+
+    assert str(raised.value).startswith(f"Database {str(path)!r} has no quizkit schema (user_version 0)")
+
+
+def test_analysis_import_skips_matplotlib_and_telegram():
+    code = "import sys, quizkit.analysis; print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'telegram'}))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+
+    assert run.stdout.strip() == "[]"
 
 
 def test_load_works_during_write_transaction(db):
