@@ -68,12 +68,16 @@ class OutboxSender:
         return failed
 
     async def drain(self, timeout_s: float) -> bool:
-        """Wait until nothing is pending; return False if `timeout_s` passed first."""
-        deadline = asyncio.get_running_loop().time() + timeout_s
+        """Wait until nothing is pending; return False if `timeout_s` passed first.
+
+        It wakes the sender once and then only watches, so a failing item keeps its back-off.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        self.wake()
         while self._engine.outbox_pending(1):
-            if asyncio.get_running_loop().time() > deadline:
+            if loop.time() > deadline:
                 return False
-            self.wake()
             await asyncio.sleep(0.05)
         return True
 

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import httpx
 from telegram import Bot, Update
@@ -15,6 +17,8 @@ from quizkit.model import Reply
 from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, parse_update
 
 logger = logging.getLogger("quizkit.server")
+
+T = TypeVar("T")
 
 _active_tokens: set[str] = set()
 _active_lock = threading.Lock()
@@ -65,26 +69,30 @@ class Poller:
     async def run(self, stopping: asyncio.Event) -> None:
         """Poll until `stopping` is set; back off on network errors and rejected calls.
 
-        The caller deletes any webhook first, since getUpdates fails while one is set.
+        The caller deletes any webhook first, since getUpdates fails while one is set. A stop
+        interrupts only the wait for updates: a batch being handled is finished, so every update
+        committed to the database also gets its reply.
         """
         backoff_s = 0.5
         async with httpx.AsyncClient(trust_env=self._trust_env) as client:
             while not stopping.is_set():
                 try:
-                    batch = await self._fetch(client)
+                    batch = await _unless_stopped(self._fetch(client), stopping)
+                except _Stopped:
+                    return
                 except httpx.HTTPError as error:
                     logger.warning("getUpdates failed (%s); retrying in %.1f s", type(error).__name__, backoff_s)
-                    await _sleep_or_stop(stopping, backoff_s)
+                    await sleep_or_stop(stopping, backoff_s)
                     backoff_s = min(backoff_s * 2, 30.0)
                     continue
                 except _Rejected as error:
                     logger.warning("getUpdates rejected: %s; retrying in 5 s", error)
-                    await _sleep_or_stop(stopping, 5.0)
+                    await sleep_or_stop(stopping, 5.0)
                     continue
                 backoff_s = 0.5
 
-                if batch.last_update_id is not None and await self._handle_batch(batch.updates):
-                    self.offset = batch.last_update_id + 1
+                if batch.last_update_id is not None:
+                    self.offset = await self._handle_batch(batch)
 
     async def _fetch(self, client: httpx.AsyncClient) -> "_Batch":
         # getUpdates goes out directly instead of through Bot.get_updates, which parses the whole
@@ -103,19 +111,24 @@ class Poller:
             raise _Rejected(f"HTTP {response.status_code}: {description or 'no description'}")
         return _Batch.parse(envelope.get("result"), self._bot, self._processor)
 
-    async def _handle_batch(self, updates: list[Update]) -> bool:
+    async def _handle_batch(self, batch: "_Batch") -> int:
+        """Store the batch's updates in order, send the replies of those stored, return the next offset."""
+        next_offset = batch.last_update_id + 1
         replies: list[Reply] = []
-        try:
-            for update in updates:
+        for update in batch.updates:
+            try:
                 replies.extend(self._processor.process(update))
-        except StorageFailed:
-            # Leave the offset where it was: the whole batch comes again, and stored updates are
-            # recognised by update_id.
-            await asyncio.sleep(1.0)
-            return False
+            except StorageFailed:
+                # This update and the ones after it come again with the next getUpdates. The ones
+                # before it are stored, so their replies go out now: a refetched stored update is a
+                # duplicate and gets no reply.
+                next_offset = update.update_id
+                break
 
         await _send_per_chat(self._processor, replies)
-        return True
+        if next_offset <= batch.last_update_id:
+            await asyncio.sleep(1.0)
+        return next_offset
 
 
 class _Batch:
@@ -154,7 +167,27 @@ async def _send_per_chat(processor: UpdateProcessor, replies: list[Reply]) -> No
     await asyncio.gather(*(send_in_order(chat_replies) for chat_replies in by_chat.values()))
 
 
-async def _sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
+class _Stopped(Exception):
+    """The server stopped while the poller waited for updates."""
+
+
+async def _unless_stopped(operation: Awaitable[T], stopping: asyncio.Event) -> T:
+    # Cancel `operation` when `stopping` is set first; its result is otherwise returned as is.
+    work = asyncio.ensure_future(operation)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if work.done():
+        return work.result()
+    work.cancel()
+    await asyncio.gather(work, return_exceptions=True)
+    raise _Stopped()
+
+
+async def sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `stopping` is set meanwhile."""
     try:
         await asyncio.wait_for(stopping.wait(), timeout=seconds)
     except asyncio.TimeoutError:

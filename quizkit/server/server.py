@@ -18,7 +18,7 @@ from quizkit.bot.telegram import TELEGRAM_API_URL
 from quizkit.engine import Engine
 from quizkit.errors import QuizkitError
 from quizkit.server.outbox import OutboxSender
-from quizkit.server.polling import Poller
+from quizkit.server.polling import Poller, sleep_or_stop
 from quizkit.server.processing import UpdateProcessor
 from quizkit.server.traffic import Traffic
 from quizkit.server.webhook import create_webhook_app
@@ -28,7 +28,8 @@ logger = logging.getLogger("quizkit.server")
 T = TypeVar("T")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-LIVE_COUNT_PERIOD_S = 1.0
+HOUSEKEEPING_PERIOD_S = 1.0
+SHUTDOWN_GRACE_S = 15.0
 
 
 class ServerNotRunning(QuizkitError):
@@ -230,7 +231,7 @@ class Server:
                 await bot.delete_webhook(drop_pending_updates=self._drop_pending_updates)
                 tasks.append(asyncio.create_task(poller.run(self._stopping), name="quizkit-poller"))
             tasks.append(asyncio.create_task(self._outbox.run(self._stopping), name="quizkit-outbox"))
-            tasks.append(asyncio.create_task(self._refresh_live_counts(), name="quizkit-live-counts"))
+            tasks.append(asyncio.create_task(self._every_second(), name="quizkit-every-second"))
         except BaseException as error:  # noqa: BLE001 - reported to start() in the host's thread
             self._start_error = error
             self._started.set()
@@ -270,23 +271,41 @@ class Server:
         )
         return web_server, serving
 
-    async def _refresh_live_counts(self) -> None:
+    async def _every_second(self) -> None:
+        # Live answer counts on the announcements, and the finished seconds of traffic for analysts.
         while not self._stopping.is_set():
-            await asyncio.sleep(LIVE_COUNT_PERIOD_S)
+            await sleep_or_stop(self._stopping, HOUSEKEEPING_PERIOD_S)
             try:
                 if self.engine.refresh_live_counts():
                     self._outbox.wake()
             except Exception:  # noqa: BLE001 - the count is cosmetic; the next round tries again
                 logger.warning("Refreshing the live answer counts failed", exc_info=True)
+            self._record_traffic(include_current=False)
+        self._record_traffic(include_current=True)
+
+    def _record_traffic(self, include_current: bool) -> None:
+        samples = self.traffic.take_completed(include_current=include_current)
+        if not samples:
+            return
+        try:
+            self.engine.record_traffic([(sample.second, sample.kind, sample.count) for sample in samples])
+        except Exception:  # noqa: BLE001 - losing a few seconds of counters must not stop the event
+            logger.warning("Storing %d traffic counters failed", len(samples), exc_info=True)
 
     async def _shutdown(self, bot, web_server, poller, tasks) -> None:
+        # Tasks finish what they are doing (a batch of updates, a channel post, open webhook
+        # requests) so nothing committed misses its reply or is posted twice after a restart.
         self._stopping.set()
+        if self._outbox is not None:
+            self._outbox.wake()
         if web_server is not None:
             web_server.should_exit = True
-        for task in tasks:
-            if task.get_name() != "quizkit-webhook":
-                task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, unfinished = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S) if tasks else (set(), set())
+        for task in unfinished:
+            logger.warning("Task %s did not finish within %.0f s of stopping; cancelling it",
+                           task.get_name(), SHUTDOWN_GRACE_S)
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
         if poller is not None:
             poller.release()
         try:
