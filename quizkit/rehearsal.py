@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import threading
 import time
@@ -65,7 +66,8 @@ class RehearsalSummary:
 def rehearse(options: RehearsalOptions, out: TextIO = sys.stdout) -> RehearsalSummary:
     """Run a whole event against the local emulator and return its summary."""
     began = time.monotonic()
-    event_name = f"rehearsal-{options.profile}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    # The random suffix keeps two rehearsals started in the same second on one database apart.
+    event_name = f"rehearsal-{options.profile}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     store = Store(options.db_path)
     try:
         with Emulator() as emulator:

@@ -137,3 +137,31 @@ def test_server_stores_traffic_counters(db_path, emulator):
         store.close()
 
     assert sum(count for _, kind, count in counters if kind == "text") == 2
+
+
+def test_second_server_same_event_rejected(engine, emulator):
+    from quizkit.server import EventAlreadyServed
+
+    with _server(engine, emulator, "webhook"):
+        with pytest.raises(EventAlreadyServed, match="already serves event 'test-event'"):
+            _server(engine, emulator, "webhook").start()
+
+    with _server(engine, emulator, "webhook") as again:
+        assert again.running
+
+
+def test_second_server_in_other_process_rejected(engine, emulator, db_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from quizkit import Engine, Server, Store\n"
+        f"engine = Engine.load(Store({str(db_path)!r}), 'test-event')\n"
+        f"try:\n    Server(engine, {TOKEN!r}, api_url={emulator.base_url!r}).start()\n"
+        "except Exception as error:\n    print(type(error).__name__)\n"
+    )
+    with _server(engine, emulator, "webhook"):
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+
+    assert run.stdout.strip() == "EventAlreadyServed"

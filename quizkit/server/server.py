@@ -17,6 +17,7 @@ from quizkit.bot import make_bot
 from quizkit.bot.telegram import TELEGRAM_API_URL
 from quizkit.engine import Engine
 from quizkit.errors import QuizkitError
+from quizkit.server._lock import EventLock
 from quizkit.server.outbox import OutboxSender
 from quizkit.server.polling import Poller, sleep_or_stop
 from quizkit.server.processing import UpdateProcessor
@@ -107,6 +108,7 @@ class Server:
         self._outbox: OutboxSender | None = None
         self.webhook_url: str | None = None
         self.port: int | None = None
+        self._event_lock = EventLock(engine.store.path, engine.event.id, engine.event.name)
 
     # Lifecycle, called from the host's thread.
 
@@ -114,6 +116,7 @@ class Server:
         """Start the server thread and return once updates are being received."""
         if self.running:
             return self
+        self._event_lock.acquire()
         self._started.clear()
         self._start_error = None
         self._thread = threading.Thread(target=self._run, name="quizkit-server", daemon=True)
@@ -125,6 +128,7 @@ class Server:
         if self._start_error is not None:
             self._thread.join()
             self._thread = None
+            self._event_lock.release()
             error = self._start_error
             if isinstance(error, QuizkitError):
                 raise error
@@ -144,6 +148,7 @@ class Server:
                 logger.debug("Server loop closed before stop() reached it")
         thread.join()
         self._thread = None
+        self._event_lock.release()
         logger.info("Server stopped")
 
     @property
