@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quizkit.emulator import SimUser
+from quizkit.engine import Engine
 from quizkit.server import Server
 from quizkit.server.polling import PollerAlreadyRunning
 from tests.conftest import TOKEN
@@ -54,6 +55,8 @@ def test_polling_confirms_offset_after_storing(engine, emulator):
 
 
 def test_polling_second_poller_same_token_rejected(engine, emulator):
+    other_event = Engine.create_event(engine.store, name="other-event", language="en", channel_id=None,
+                                      bot_username="quizkit_test_bot")
     with _polling_server(engine, emulator):
         with pytest.raises(PollerAlreadyRunning, match="already runs in this process"):
-            _polling_server(engine, emulator).start()
+            _polling_server(other_event, emulator).start()
