@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 
 from quizkit._text import is_invisible, remove_invisible
 from quizkit.errors import InvalidQuestion
+from quizkit.limits import ACCEPTED_ANSWER_MAX_CHARS
 
 __all__ = [
     "CODE_LETTERS",
@@ -139,6 +140,11 @@ def validate_answers(answers: Sequence[str], kind: str, question_label: str) -> 
             raise InvalidQuestion(
                 f"Accepted answer {item!r} of {question_label} is empty or not text; "
                 f"give each answer as a non-empty string, e.g. ['Roma', 'Rome']."
+            )
+        if len(item.strip()) > ACCEPTED_ANSWER_MAX_CHARS:
+            raise InvalidQuestion(
+                f"Accepted answer of {question_label} has {len(item.strip())} characters, more than the "
+                f"{ACCEPTED_ANSWER_MAX_CHARS} that fit in the channel posts that show it; shorten it."
             )
         if kind == "number" and _accepted_number(item) is None:
             raise InvalidQuestion(

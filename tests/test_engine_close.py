@@ -355,3 +355,16 @@ def test_post_leaderboard_without_results(quiz, store):
     assert outbox_rows(store, quiz.event.id) == [
         ("send", "leaderboard", "pending", "🏆 <b>Final leaderboard</b>\n\nNo results yet.")
     ]
+
+
+def test_close_rejects_overlong_accepted_answer(quiz):
+    quiz.open_question(1)
+
+    with pytest.raises(InvalidQuestion, match="has 201 characters, more than the 200 that fit"):
+        quiz.close_question(1, answers=["A" * 201])
+    assert quiz.question(1).state is QuestionState.OPEN
+
+
+def test_add_question_rejects_overlong_accepted_answer(quiz):
+    with pytest.raises(InvalidQuestion, match="has 5000 characters, more than the 200 that fit"):
+        quiz.add_question(text="Long?", answers=["B" * 5000])

@@ -104,3 +104,31 @@ def test_live_count_edits_announcement(db_path, emulator):
 
     latest = emulator.message_versions(CHANNEL_ID, announcement_id)[-1]["text"]
     assert "3 answers" in latest
+
+
+def test_longest_question_and_answer_fit_every_post(db_path, emulator):
+    store = Store(db_path)
+    engine = Engine.create_event(store, name="long", language="it", channel_id=CHANNEL_ID, bot_username=BOT_USERNAME)
+    answer = "R" * 200
+    question = engine.add_question(text="Q" * 3500, answers=[answer])
+    players = [SimUser(user_id=800000000 + n, first_name="N" * 64, last_name="L" * 64) for n in range(4)]
+    try:
+        with _server(engine, emulator) as server:
+            server.call(engine.open_question, 1)
+            for player in players[:3]:
+                emulator.send_text(TOKEN, player, f"/start {question.code}")
+                emulator.send_text(TOKEN, player, answer)
+            assert emulator.wait_delivered(TOKEN, 10)
+            server.call(engine.close_question, 1)
+            emulator.send_text(TOKEN, players[3], f"/start {question.code}")
+            emulator.send_text(TOKEN, players[3], answer)
+            assert emulator.wait_delivered(TOKEN, 10)
+            server.call(engine.post_leaderboard)
+            assert server.drain_outbox(10)
+    finally:
+        store.close()
+
+    failed = [call for call in emulator.calls(TOKEN) if not call["ok"]]
+    assert failed == []
+    assert len(emulator.messages(players[3].user_id)) == 2
+    assert len(emulator.messages(CHANNEL_ID)) == 3
