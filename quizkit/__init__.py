@@ -1,7 +1,7 @@
 """quizkit: run live quiz events on Telegram from a Jupyter notebook.
 
-The public names are importable from here; `Server` pulls in python-telegram-bot and uvicorn only
-when it is first used, so analysts who need only the engine and the store import less.
+The public names are importable from here. `Server` and `Host` import python-telegram-bot and
+uvicorn only when they are first used, so analysts who need only the engine and the store import less.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "Engine": "quizkit.engine",
     "Store": "quizkit.store",
+    "Host": "quizkit.host",
     "Server": "quizkit.server",
     "ServerNotRunning": "quizkit.server",
     "QuizkitError": "quizkit.errors",
