@@ -66,11 +66,16 @@ class KeepAliveClient:
             raise DeliveryError("Read timeout expired") from None
 
     async def close(self) -> None:
-        """Close every idle connection."""
-        for connections in self._idle.values():
-            for connection in connections:
-                connection.close()
+        """Close every idle connection and wait until their sockets are closed."""
+        connections = [connection for idle in self._idle.values() for connection in idle]
         self._idle.clear()
+        for connection in connections:
+            connection.close()
+        for connection in connections:
+            try:
+                await connection.writer.wait_closed()
+            except OSError:
+                pass
 
     async def _exchange(self, origin: tuple[str, int], request: bytes) -> HttpResponse:
         # A reused connection may have been closed by the server meanwhile; retry once on a fresh one.
