@@ -79,6 +79,18 @@ def test_host_context_manager_stops_server(engine, emulator):
     assert not host.running
 
 
+def test_host_polling_launch_and_responses(engine, emulator):
+    with Host(engine, TOKEN, api_url=emulator.base_url, transport="polling", rate_limit=False) as host:
+        host.launch("KX2")
+        _answer(emulator, ALICE, "KX2", "42")
+        result = host.close("KX2")
+        frame = host.responses()
+
+    assert result.correct == 1
+    assert frame["participant"].tolist() == ["Alice"]
+    assert frame["rank"].tolist() == [1]
+
+
 def test_host_rejects_unknown_transport(engine, emulator):
     with pytest.raises(ValueError, match="Invalid transport 'carrier-pigeon'"):
         Host(engine, TOKEN, api_url=emulator.base_url, transport="carrier-pigeon")
