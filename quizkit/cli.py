@@ -48,7 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="crowd to simulate: codeweek2016 (974 participants, 14 questions) or classroom (25 students)")
     rehearse.add_argument("--participants", type=_positive_int, default=None,
                           help="scale the profile to this many participants")
-    rehearse.add_argument("--time-scale", type=_positive_float, default=1.0,
+    rehearse.add_argument("--time-scale", type=_time_scale, default=1.0,
                           help="stretch (>1) or compress (<1) the event's timeline; 1.0 takes about a minute")
     rehearse.add_argument("--transport", choices=["webhook", "polling"], default="webhook",
                           help="how the bot receives updates: webhook (push, default) or polling (pull)")
@@ -143,34 +143,28 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
+def _number(text: str, parse, low: float, high: float, expected: str):
+    # NaN and unparsable text fail the range check, so every bad value gets the same message.
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
+        value = parse(text)
     except ValueError:
         value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, 1, float("inf"), "a positive integer")
+
+
+def _time_scale(text: str) -> float:
+    # 1000 stretches the one-minute rehearsal to about 17 hours, longer than any real event.
+    return _number(text, float, float.fromhex("0x1p-1074"), 1000.0, "a positive number up to 1000")
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a TCP port from 1 to 65535, got {text!r}")
-    return value
+    return _number(text, int, 1, 65535, "a TCP port from 1 to 65535")
 
 
 def _file_path(text: str, kind: str) -> Path:

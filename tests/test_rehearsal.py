@@ -74,7 +74,7 @@ def test_cli_rejects_invalid_time_scale(tmp_path):
     run = _quizkit("rehearse", "--time-scale", "-1", cwd=tmp_path)
 
     assert run.returncode == 2
-    assert "expected a positive number, got '-1'" in run.stderr
+    assert "expected a positive number up to 1000, got '-1'" in run.stderr
 
 
 @pytest.mark.parametrize("args, message", [
