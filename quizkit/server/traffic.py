@@ -31,7 +31,7 @@ class Traffic:
         self._buckets: deque[tuple[int, Counter[str]]] = deque()
         self._total = 0
         self._peak = 0
-        self._taken_through = 0
+        self._returned_through = 0
 
     def count(self, kind: str) -> None:
         """Record one update of `kind` received now."""
@@ -57,20 +57,20 @@ class Traffic:
     def take_completed(self, include_current: bool = False) -> list[TrafficSample]:
         """Return the samples of seconds that ended since the last call, for storing them once.
 
-        With `include_current`, the running second is returned too (for a final flush at stop);
-        later counts in that second would then be missed, so call it only when updates have stopped.
+        With `include_current`, the running second is returned too, for a final flush at stop.
+        Counts added to that second afterwards are never returned, so use it only once updates stopped.
         """
         now = int(self._clock())
         last = now if include_current else now - 1
         with self._lock:
-            taken = [
+            completed = [
                 TrafficSample(second, kind, count)
                 for second, counter in self._buckets
-                if self._taken_through < second <= last
+                if self._returned_through < second <= last
                 for kind, count in sorted(counter.items())
             ]
-            self._taken_through = max(self._taken_through, last)
-        return taken
+            self._returned_through = max(self._returned_through, last)
+        return completed
 
     def rate(self) -> int:
         """Return the updates counted in the last complete second."""
