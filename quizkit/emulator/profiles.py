@@ -7,9 +7,12 @@ turns a profile into users and a timed plan of updates, see `quizkit.emulator.cr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-__all__ = ["PROFILES", "NoiseRates", "Profile", "ProfileQuestion", "scale_profile"]
+from quizkit.answers import is_correct, parse_number
+
+__all__ = ["PROFILES", "NoiseRates", "Profile", "ProfileQuestion", "classroom_profile", "scale_profile"]
 
 # The engine accepts a team's head count from 1 to 499 people.
 MIN_HEAD_COUNT = 1
@@ -247,3 +250,61 @@ CLASSROOM = Profile(
 )
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CODEWEEK2016, CLASSROOM)}
+
+
+# The reply of a student who does not know, offered as a wrong answer to every text question.
+_UNSURE = "non lo so"
+
+
+def classroom_profile(questions: Sequence[tuple[str, Sequence[str], str]]) -> Profile:
+    """Return the classroom profile (25 students) playing `questions`, given as (text, accepted answers, kind).
+
+    Kind is "text" or "number". The crowd types one of a text question's accepted answers or a wrong
+    one: the other text questions' first answers or "non lo so". For a number question it types the
+    accepted value with a dot or a comma, or a value outside the tolerance. Answer counts and correct
+    shares repeat the classroom profile's five questions in turn.
+    """
+    if not questions:
+        raise ValueError("The classroom profile needs at least one question; pass (text, answers, kind) tuples.")
+
+    firsts = [str(answers[0]) for _, answers, kind in questions if answers and kind == "text"]
+    profile_questions = tuple(
+        _classroom_question(text, tuple(answers), kind, firsts) for text, answers, kind in questions
+    )
+    count = len(profile_questions)
+    return replace(
+        CLASSROOM,
+        questions=profile_questions,
+        answers=tuple(CLASSROOM.answers[index % 5] for index in range(count)),
+        late=tuple(CLASSROOM.late[index % 5] for index in range(count)),
+        correct_shares=tuple(CLASSROOM.correct_shares[index % 5] for index in range(count)),
+    )
+
+
+def _classroom_question(text: str, answers: tuple[str, ...], kind: str, firsts: list[str]) -> ProfileQuestion:
+    if not answers:
+        raise ValueError(f"Question {text!r} has no accepted answers; the simulated class needs one to answer right.")
+    if kind == "number":
+        return _number_question(text, answers)
+
+    wrong = tuple(item for item in (*firsts, _UNSURE) if not is_correct(item, answers))
+    return ProfileQuestion(text, answers, wrong)
+
+
+def _number_question(text: str, answers: tuple[str, ...]) -> ProfileQuestion:
+    # "3.14 ± 0.01" (also written "+-" or "+/-") becomes 3.14. The tolerance is not needed here,
+    # because every wrong value below is checked against the accepted answers as the engine will.
+    written = answers[0].replace("+/-", "±").replace("+-", "±").partition("±")[0]
+    value = parse_number(written)
+    if value is None:
+        raise ValueError(
+            f"Accepted answer {answers[0]!r} of question {text!r} is not a number; write it as '42' or '3.14 ± 0.01'."
+        )
+
+    # NOTE: the crowd plan judges its own answers as text, so a typed "3,14..." counts as right in
+    # `Crowd.expected` while the engine rejects it as no number. Read number questions' counts from the engine.
+    typed = f"{value:g}"
+    accepted = (typed, typed.replace(".", ",")) if "." in typed else (typed,)
+    candidates = (value + 1, value - 1, value * 10 + 1)
+    wrong = tuple(f"{item:g}" for item in candidates if not is_correct(f"{item:g}", answers, "number"))
+    return ProfileQuestion(text, accepted, wrong)
