@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import sqlite3
+from contextlib import closing
 import subprocess
 import sys
 from pathlib import Path
@@ -76,8 +79,9 @@ def test_analysis_notebook_runs(rehearsal_db, tmp_path, monkeypatch):
     assert (tmp_path / "export" / "answers.csv").is_file()
 
 
-def test_analysis_notebook_committed_without_outputs():
-    notebook = nbformat.read(NOTEBOOKS / "analysis.ipynb", as_version=4)
+@pytest.mark.parametrize("name", ["analysis.ipynb", "classroom.ipynb"])
+def test_notebook_committed_without_outputs(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
 
     nbformat.validate(notebook)
     for cell in notebook.cells:
@@ -86,8 +90,9 @@ def test_analysis_notebook_committed_without_outputs():
             assert cell.execution_count is None
 
 
-def test_analysis_notebook_headings_in_two_languages():
-    notebook = nbformat.read(NOTEBOOKS / "analysis.ipynb", as_version=4)
+@pytest.mark.parametrize("name", ["analysis.ipynb", "classroom.ipynb"])
+def test_notebook_headings_in_two_languages(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
 
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
@@ -95,3 +100,61 @@ def test_analysis_notebook_headings_in_two_languages():
             assert lines[0].startswith("#"), lines[0]
             assert lines[1].startswith("*"), lines[1]
             assert lines[1].endswith("*"), lines[1]
+
+
+@pytest.fixture(scope="module")
+def classroom_run(tmp_path_factory):
+    """The classroom notebook executed as a rehearsal at a tenth of a class's pace, and its database."""
+    db_path = tmp_path_factory.mktemp("classroom") / "classroom.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("QUIZKIT_BOT_TOKEN", raising=False)
+        notebook = _execute("classroom.ipynb", patch, {"QUIZKIT_DB": str(db_path), "QUIZKIT_TIME_SCALE": "0.1"})
+    return notebook, db_path
+
+
+def test_classroom_notebook_runs(classroom_run):
+    notebook, _ = classroom_run
+    outputs = _outputs(notebook)
+
+    errors = [output for output in outputs if output.output_type == "error"]
+    assert errors == []
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code_cells)
+
+    html = [output.data["text/html"] for output in outputs if "text/html" in output.get("data", {})]
+    podiums = [table for table in html if "participant" in table and "delay_s" in table and "raw_text" not in table]
+    assert len(podiums) == 5
+    leaderboard = html[-1]
+    assert "Nome / Name" in leaderboard
+    assert "🥇" in leaderboard
+    assert "🥈" in leaderboard
+    assert "🥉" in leaderboard
+
+    printed = "".join(output.text for output in outputs if output.output_type == "stream")
+    assert "5 domande / questions; prova / rehearsal" in printed
+    assert printed.strip().splitlines()[-1] == sys.executable
+
+
+def test_classroom_notebook_closes_csv_questions(classroom_run):
+    _, db_path = classroom_run
+
+    with closing(sqlite3.connect(db_path)) as connection:
+        stored = connection.execute("SELECT text, kind, state FROM questions ORDER BY number").fetchall()
+    with (NOTEBOOKS / "classroom-questions.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [(text, kind) for text, kind, _ in stored] == [(row["text"], row["kind"]) for row in rows]
+    assert [state for _, _, state in stored] == ["closed"] * 5
+
+
+def test_classroom_csv_matches_settings_cell(tmp_path, monkeypatch):
+    """The example CSV and the list written in the settings cell hold the same questions."""
+    notebook = nbformat.read(NOTEBOOKS / "classroom.ipynb", as_version=4)
+    settings = next(cell.source for cell in notebook.cells if "QUESTIONS = [" in cell.source)
+    monkeypatch.chdir(tmp_path)  # no CSV here, so the cell keeps its own list
+    namespace: dict = {}
+    exec(settings, namespace)
+
+    with (NOTEBOOKS / "classroom-questions.csv").open(encoding="utf-8", newline="") as file:
+        rows = [(row["text"], row["answers"].split("|"), row["kind"]) for row in csv.DictReader(file)]
+    assert namespace["QUESTIONS"] == rows
+    assert namespace["REHEARSAL"] is (not namespace["BOT_TOKEN"])
