@@ -72,6 +72,10 @@ def _build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--username", default="quizkit_rehearsal_bot", help="the bot's username (default: %(default)s)")
     emulator.set_defaults(run=_run_emulator)
 
+    from quizkit._process_commands import add_process_commands
+
+    add_process_commands(commands)
+
     export = commands.add_parser(
         "export",
         help="write an event's participants, teams, questions, answers and traffic to CSV, xlsx or parquet files",

@@ -19,6 +19,7 @@ The messages name the value that failed and the next step to take.
      ├── ServerStartFailed         (quizkit.server) the port, the Bot API or the database failed at start
      ├── PollerAlreadyRunning      (quizkit.server.polling) a second poller for the same bot token
      ├── EventAlreadyServed        (quizkit.server) a second server for the same event and database
+     ├── ControlError              (quizkit.control) the control endpoint of `quizkit serve` failed or is down
      └── EmulatorError             the Bot API emulator cannot listen on the requested address
 """
 

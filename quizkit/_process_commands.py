@@ -1,0 +1,179 @@
+"""The subcommands that run an event across processes: `serve` and `host`.
+
+`quizkit serve` runs the server of one event until a signal. `quizkit host` sends host actions to it
+through its control endpoint, so the server can be killed and restarted while the Bot API goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from quizkit.cli import EXIT_FAILED, _database_path, _port
+from quizkit.errors import QuizkitError
+
+TOKEN_VARIABLE = "QUIZKIT_BOT_TOKEN"
+_TOKEN_HELP = (f"bot token from @BotFather; prefer the {TOKEN_VARIABLE} environment variable, "
+               "because other users of this machine can read command lines")
+
+
+def add_process_commands(commands: argparse._SubParsersAction) -> None:
+    """Add the serve and host subcommands to the `quizkit` parser."""
+    _add_serve(commands)
+    _add_host(commands)
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve one event's bot until SIGINT or SIGTERM, with a control endpoint for `quizkit host`",
+        description="Serve the bot of an event stored in the database, by webhook or polling, until SIGINT "
+                    "or SIGTERM. Host actions reach it through a control endpoint on 127.0.0.1, whose URL "
+                    "and token are written to <db>.control (mode 0600).",
+    )
+    serve.add_argument("--token", default=None, help=_TOKEN_HELP)
+    serve.add_argument("--api-url", default="https://api.telegram.org",
+                       help="Bot API root URL, such as http://127.0.0.1:8081 for `quizkit emulator` (default: %(default)s)")
+    serve.add_argument("--db", type=_database_path, required=True, help="quizkit SQLite file that contains the event")
+    serve.add_argument("--event", required=True, help="name of the event to serve")
+    serve.add_argument("--listen", type=_address, default=("127.0.0.1", 8443), metavar="HOST:PORT",
+                       help="address the webhook listens on (default: 127.0.0.1:8443)")
+    serve.add_argument("--public-url", default=None,
+                       help="URL Telegram reaches the webhook at, without /webhook (default: http://HOST:PORT)")
+    serve.add_argument("--secret", default=None,
+                       help="webhook secret token, 1-256 characters of A-Z a-z 0-9 _ - (default: random per start)")
+    serve.add_argument("--transport", choices=["webhook", "polling"], default="webhook",
+                       help="how the bot receives updates: webhook (push, default) or polling (pull)")
+    serve.add_argument("--control", type=_address, default=("127.0.0.1", 0), metavar="HOST:PORT",
+                       help="address of the control endpoint (default: 127.0.0.1 on a free port, printed at start)")
+    serve.set_defaults(run=_run_serve)
+
+
+def _add_host(commands: argparse._SubParsersAction) -> None:
+    host = commands.add_parser(
+        "host",
+        help="open or close a question, or show the status or leaderboard, of a running `quizkit serve`",
+        description="Send a host action to the `quizkit serve` process of a database, through the control "
+                    "endpoint named in <db>.control.",
+    )
+    host.add_argument("--db", type=Path, required=True, help="quizkit SQLite file the server serves")
+    host.add_argument("--json", action="store_true", help="print the endpoint's JSON response instead of text")
+    actions = host.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    open_ = actions.add_parser("open", help="open a question and post its announcement")
+    open_.add_argument("question", help="question number or code")
+    open_.set_defaults(action="open")
+
+    close = actions.add_parser("close", help="close a question, rank its answers and post the podium")
+    close.add_argument("question", help="question number or code")
+    close.add_argument("--answer", action="append", default=None, dest="answers",
+                       help="accepted answer; repeat for several (default: the answers given when the question was added)")
+    close.set_defaults(action="close")
+
+    for name, text in (("status", "show the server's counters and each question's state and answers"),
+                       ("leaderboard", "show the standings over closed questions")):
+        action = actions.add_parser(name, help=text)
+        action.set_defaults(action=name)
+    host.set_defaults(run=_run_host)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from quizkit.serving import ServeOptions, TokenRedactor, redact, serve
+
+    token = _token(args)
+    if token is None:
+        return EXIT_FAILED
+    redactor = TokenRedactor(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+    # Start and stop lines at INFO even without -v; httpx would log every request URL, token included.
+    logging.getLogger("quizkit").setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    if args.control[0] not in ("127.0.0.1", "localhost"):
+        print(f"quizkit: --control {args.control[0]!r} is not 127.0.0.1 or localhost; the control endpoint "
+              "accepts host actions, so it only listens on this machine.", file=sys.stderr)
+        return EXIT_FAILED
+
+    options = ServeOptions(
+        token=token,
+        db_path=args.db,
+        event=args.event,
+        host=args.listen[0],
+        port=args.listen[1],
+        api_url=args.api_url,
+        public_url=args.public_url,
+        secret_token=args.secret,
+        transport=args.transport,
+        control_host=args.control[0],
+        control_port=args.control[1],
+    )
+    try:
+        serve(options)
+    except (QuizkitError, OSError) as error:
+        # python-telegram-bot names the token in some errors, such as a token the Bot API rejects.
+        print(f"quizkit: {redact(str(error), token)}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _run_host(args: argparse.Namespace) -> int:
+    from quizkit.control import ControlClient
+
+    client = ControlClient.from_file(args.db)
+    if args.action == "open":
+        result: Any = client.open(args.question)
+    elif args.action == "close":
+        result = client.close(args.question, args.answers)
+    elif args.action == "status":
+        result = client.status()
+    else:
+        result = client.leaderboard()
+
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(_host_text(args.action, result))
+    return 0
+
+
+def _host_text(action: str, result: Any) -> str:
+    if action == "open":
+        return f"Opened question {result['number']} ({result['code']})."
+    if action == "close":
+        podium = ", ".join(f"{entry['rank']}. {entry['display_name']}" for entry in result["podium"]) or "nobody"
+        return (f"Closed question {result['number']} ({result['code']}): {result['answers']} answers, "
+                f"{result['correct']} correct ({result['percent_correct']}%), {result['people_reached']} "
+                f"people reached; podium: {podium}.")
+    if action == "status":
+        server = result["server"]
+        lines = [f"Event {result['event']!r}: {server['transport']}, {server['updates_total']} updates, "
+                 f"{server['posts_sent']} channel posts, {server['errors']} errors."]
+        lines += [f"{q['number']:>3} {q['code']:<6} {q['state']:<7} {q['answers']:>5} answers" for q in result["questions"]]
+        return "\n".join(lines)
+    if not result:
+        return "No closed question yet, so the leaderboard is empty."
+    return "\n".join(f"{row['position']:>3}. {row['display_name']:<36} {row['correct']:>2} correct "
+                     f"{row['delay_s']:>8.1f} s" for row in result)
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    token = args.token or os.environ.get(TOKEN_VARIABLE)
+    if not token:
+        print(f"quizkit: no bot token; set the {TOKEN_VARIABLE} environment variable or pass --token.", file=sys.stderr)
+        return None
+    return token
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, separator, port = text.rpartition(":")
+    if not separator or not host:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, such as 127.0.0.1:8443, got {text!r}")
+    port_number = 0 if port == "0" else _port(port)
+    return host.strip("[]"), port_number

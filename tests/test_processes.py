@@ -1,0 +1,253 @@
+"""An event run across processes: `quizkit emulator`, `quizkit serve` and `quizkit host`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from quizkit.control import ControlClient, ControlError, control_file_path
+from quizkit.emulator.profiles import PROFILES
+from quizkit.engine import Engine
+from quizkit.rehearsal import REHEARSAL_BOT, REHEARSAL_CHANNEL_ID
+from quizkit.store import Store
+
+TOKEN = "123456789:PROCESSESprocessesPROCESSESprocess"
+MASKED_TOKEN = "123456789:***"
+EVENT = "live"
+START_TIMEOUT_S = 20.0
+
+# Direct connections only: a proxy from the environment must not carry loopback requests.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until(condition, what: str, timeout_s: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"
+        time.sleep(0.02)
+
+
+def _emulator_request(url: str, method: str = "GET", timeout_s: float = 10.0):
+    request = urllib.request.Request(url, data=b"{}" if method == "POST" else None, method=method)
+    with _opener.open(request, timeout=timeout_s) as response:
+        return json.loads(response.read())["result"]
+
+
+def _emulator_up(url: str) -> bool:
+    try:
+        return _emulator_request(f"{url}/_emulator/health")["bots"] == 1
+    except OSError:
+        return False
+
+
+def _quizkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QUIZKIT_BOT_TOKEN": TOKEN}
+    return subprocess.run([sys.executable, "-m", "quizkit", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+class Processes:
+    """The subprocesses of one test, each writing stdout and stderr to its own log file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started: list[subprocess.Popen] = []
+
+    def start(self, name: str, *args: str, token_in_env: bool = True) -> subprocess.Popen:
+        env = dict(os.environ)
+        if token_in_env:
+            env["QUIZKIT_BOT_TOKEN"] = TOKEN
+        log = open(self.folder / f"{name}.log", "ab")
+        try:
+            process = subprocess.Popen([sys.executable, "-m", "quizkit", *args], cwd=self.folder, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT)
+        finally:
+            log.close()
+        self.started.append(process)
+        return process
+
+    def output(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text(errors="replace")
+
+    def kill_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    started = Processes(tmp_path)
+    try:
+        yield started
+    finally:
+        started.kill_all()
+
+
+@pytest.fixture
+def event_db(tmp_path) -> tuple[Path, list[str]]:
+    """A database with event 'live': the classroom profile's five questions, none opened yet."""
+    path = tmp_path / "quiz.db"
+    store = Store(path)
+    try:
+        engine = Engine.create_event(store, name=EVENT, language="en", channel_id=REHEARSAL_CHANNEL_ID,
+                                     bot_username=REHEARSAL_BOT)
+        for question in PROFILES["classroom"].questions:
+            engine.add_question(text=question.text, answers=list(question.answers))
+        codes = [question.code for question in engine.questions()]
+    finally:
+        store.close()
+    return path, codes
+
+
+def _start_emulator(processes: Processes) -> str:
+    port = _free_port()
+    processes.start("emulator", "emulator", "--port", str(port), "--token", TOKEN)
+    url = f"http://127.0.0.1:{port}"
+    _wait_until(lambda: _emulator_up(url), "the emulator to listen")
+    return url
+
+
+def _start_serve(processes: Processes, name: str, db: Path, api_url: str, listen_port: int,
+                 *extra: str, token_in_env: bool = True) -> subprocess.Popen:
+    control_file = control_file_path(db)
+    control_file.unlink(missing_ok=True)
+    serve = processes.start(name, "serve", "--api-url", api_url, "--db", str(db), "--event", EVENT,
+                            "--listen", f"127.0.0.1:{listen_port}", *extra, token_in_env=token_in_env)
+    _wait_until(lambda: control_file.exists() or serve.poll() is not None, "the control file")
+    assert serve.poll() is None, processes.output(name)
+    return serve
+
+
+def _count_answers(db: Path) -> int:
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_serve_output_never_shows_token(processes, event_db):
+    db, _ = event_db
+    api_url = _start_emulator(processes)
+    serve = _start_serve(processes, "serve", db, api_url, _free_port(), "--token", TOKEN, token_in_env=False)
+    serve.send_signal(signal.SIGTERM)
+    serve.wait(timeout=30)
+    output = processes.output("serve")
+
+    assert serve.returncode == 0, output
+    assert TOKEN not in output
+    assert TOKEN.split(":", 1)[1] not in output
+    assert MASKED_TOKEN in output
+    assert "Server started" in output
+    assert "Server stopped" in output
+    assert not control_file_path(db).exists()
+
+
+def test_serve_verbose_output_never_shows_token(processes, event_db):
+    db, _ = event_db
+    api_url = _start_emulator(processes)
+    serve = processes.start("serve", "-v", "serve", "--api-url", api_url, "--db", str(db), "--event", EVENT,
+                            "--listen", f"127.0.0.1:{_free_port()}", "--transport", "polling")
+    _wait_until(lambda: control_file_path(db).exists(), "the control file")
+    time.sleep(0.5)  # a few getUpdates calls, each with the token in its URL
+    serve.send_signal(signal.SIGINT)
+    serve.wait(timeout=30)
+    output = processes.output("serve")
+
+    assert serve.returncode == 0, output
+    assert TOKEN.split(":", 1)[1] not in output
+    assert "Server stopped" in output
+
+
+def test_serve_rejected_token_stays_hidden(processes, event_db, tmp_path):
+    db, _ = event_db
+    api_url = _start_emulator(processes)
+    other_token = "987654321:OTHERtokenOTHERtokenOTHERtokenOTHER"
+
+    run = _quizkit("serve", "--db", str(db), "--event", EVENT, "--api-url", api_url, "--token", other_token,
+                   "--listen", f"127.0.0.1:{_free_port()}", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert other_token.split(":", 1)[1] not in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_serve_missing_event_names_events(event_db, tmp_path):
+    db, _ = event_db
+
+    run = _quizkit("serve", "--db", str(db), "--event", "other", "--api-url", "http://127.0.0.1:9",
+                   "--listen", f"127.0.0.1:{_free_port()}", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert "Event 'other' not found" in run.stderr
+    assert "events: live" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_control_file_private_and_token_required(processes, event_db, tmp_path):
+    db, codes = event_db
+    api_url = _start_emulator(processes)
+    _start_serve(processes, "serve", db, api_url, _free_port())
+    control_file = control_file_path(db)
+    record = json.loads(control_file.read_text())
+
+    assert stat.S_IMODE(control_file.stat().st_mode) == 0o600
+    assert record["url"].startswith("http://127.0.0.1:")
+    with pytest.raises(ControlError, match="Missing or wrong control token"):
+        ControlClient(record["url"], "wrong-token").status()
+    request = urllib.request.Request(record["url"] + "/status")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        _opener.open(request, timeout=10)
+    missing.value.close()
+    assert missing.value.code == 403
+
+
+def test_host_unknown_question_exits_with_engine_message(processes, event_db, tmp_path):
+    db, codes = event_db
+    api_url = _start_emulator(processes)
+    _start_serve(processes, "serve", db, api_url, _free_port())
+
+    run = _quizkit("host", "--db", str(db), "open", "9", cwd=tmp_path)
+    status = _quizkit("host", "--db", str(db), "--json", "status", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert "Question number 9 not found in event 'live'" in run.stderr
+    assert status.returncode == 0, status.stderr
+    assert [question["code"] for question in json.loads(status.stdout)["questions"]] == codes
+
+
+def test_host_rejects_control_url_off_loopback(tmp_path):
+    db = tmp_path / "quiz.db"
+    control_file_path(db).write_text(json.dumps({"url": "http://192.0.2.1:80", "token": "t"}))
+
+    run = _quizkit("host", "--db", str(db), "status", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert "is not an http URL on 127.0.0.1 or localhost" in run.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "host"])
+def test_process_command_help(command, tmp_path):
+    run = _quizkit(command, "--help", cwd=tmp_path)
+
+    assert run.returncode == 0
+    assert f"usage: quizkit {command}" in run.stdout
