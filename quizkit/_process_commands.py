@@ -1,7 +1,8 @@
-"""The subcommands that run an event across processes: `serve` and `host`.
+"""The subcommands that run an event across processes: `serve`, `host` and `crowd`.
 
 `quizkit serve` runs the server of one event until a signal. `quizkit host` sends host actions to it
-through its control endpoint, so the server can be killed and restarted while the Bot API goes on.
+through its control endpoint, and `quizkit crowd` plays a simulated crowd against a `quizkit emulator`
+in another process. So any of them can be killed and restarted while the others go on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from quizkit.cli import EXIT_FAILED, _database_path, _port
+from quizkit.cli import EXIT_FAILED, _database_path, _port, _positive_int, _time_scale
 from quizkit.errors import QuizkitError
 
 TOKEN_VARIABLE = "QUIZKIT_BOT_TOKEN"
@@ -22,9 +23,10 @@ _TOKEN_HELP = (f"bot token from @BotFather; prefer the {TOKEN_VARIABLE} environm
 
 
 def add_process_commands(commands: argparse._SubParsersAction) -> None:
-    """Add the serve and host subcommands to the `quizkit` parser."""
+    """Add the serve, host and crowd subcommands to the `quizkit` parser."""
     _add_serve(commands)
     _add_host(commands)
+    _add_crowd(commands)
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
@@ -79,6 +81,28 @@ def _add_host(commands: argparse._SubParsersAction) -> None:
         action = actions.add_parser(name, help=text)
         action.set_defaults(action=name)
     host.set_defaults(run=_run_host)
+
+
+def _add_crowd(commands: argparse._SubParsersAction) -> None:
+    crowd = commands.add_parser(
+        "crowd",
+        help="play a simulated crowd against a `quizkit emulator` running in another process",
+        description="Play a crowd profile against a local emulator: every registration first, then the "
+                    "in-time answers of each question in --codes, paced by the profile. Prints the updates "
+                    "sent as JSON.",
+    )
+    crowd.add_argument("--api-url", required=True, help="root URL of the emulator, such as http://127.0.0.1:8081")
+    crowd.add_argument("--token", default=None, help=f"bot token the emulator serves; the {TOKEN_VARIABLE} "
+                                                     "environment variable works too")
+    crowd.add_argument("--profile", choices=["codeweek2016", "classroom"], required=True, help="crowd to simulate")
+    crowd.add_argument("--participants", type=_positive_int, default=None,
+                       help="scale the profile to this many participants")
+    crowd.add_argument("--seed", type=int, default=2016, help="random seed of the crowd (default: %(default)s)")
+    crowd.add_argument("--time-scale", type=_time_scale, default=1.0,
+                       help="stretch (>1) or compress (<1) the profile's timeline (default: %(default)s)")
+    crowd.add_argument("--codes", type=_codes, required=True,
+                       help="comma-separated codes of the opened questions, in the profile's question order")
+    crowd.set_defaults(run=_run_crowd)
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -163,6 +187,22 @@ def _host_text(action: str, result: Any) -> str:
                      f"{row['delay_s']:>8.1f} s" for row in result)
 
 
+def _run_crowd(args: argparse.Namespace) -> int:
+    from quizkit.emulator.remote import play_crowd
+
+    token = _token(args)
+    if token is None:
+        return EXIT_FAILED
+    try:
+        summary = play_crowd(args.api_url, token, args.codes, profile=args.profile,
+                             participants=args.participants, seed=args.seed, time_scale=args.time_scale)
+    except ValueError as error:
+        print(f"quizkit: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(summary))
+    return 0
+
+
 def _token(args: argparse.Namespace) -> str | None:
     token = args.token or os.environ.get(TOKEN_VARIABLE)
     if not token:
@@ -177,3 +217,10 @@ def _address(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, such as 127.0.0.1:8443, got {text!r}")
     port_number = 0 if port == "0" else _port(port)
     return host.strip("[]"), port_number
+
+
+def _codes(text: str) -> list[str]:
+    codes = [code.strip() for code in text.split(",") if code.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError(f"expected comma-separated question codes, such as IY1,KZ2, got {text!r}")
+    return codes

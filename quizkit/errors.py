@@ -20,6 +20,7 @@ The messages name the value that failed and the next step to take.
      ├── PollerAlreadyRunning      (quizkit.server.polling) a second poller for the same bot token
      ├── EventAlreadyServed        (quizkit.server) a second server for the same event and database
      ├── ControlError              (quizkit.control) the control endpoint of `quizkit serve` failed or is down
+     ├── RemoteEmulatorError       (quizkit.emulator.remote) an emulator in another process failed or is down
      └── EmulatorError             the Bot API emulator cannot listen on the requested address
 """
 

@@ -1,4 +1,4 @@
-"""An event run across processes: `quizkit emulator`, `quizkit serve` and `quizkit host`."""
+"""An event run across processes: `quizkit emulator`, `quizkit serve`, `quizkit host` and `quizkit crowd`."""
 
 from __future__ import annotations
 
@@ -245,7 +245,25 @@ def test_host_rejects_control_url_off_loopback(tmp_path):
     assert "is not an http URL on 127.0.0.1 or localhost" in run.stderr
 
 
-@pytest.mark.parametrize("command", ["serve", "host"])
+def test_crowd_rejects_api_url_off_loopback(tmp_path):
+    run = _quizkit("crowd", "--api-url", "http://192.0.2.1:8081", "--profile", "classroom", "--codes", "AB1",
+                   cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert "is not an http URL on 127.0.0.1 or localhost" in run.stderr
+
+
+def test_crowd_rejects_too_many_codes(processes, tmp_path):
+    api_url = _start_emulator(processes)
+
+    run = _quizkit("crowd", "--api-url", api_url, "--profile", "classroom", "--codes", "A1,B2,C3,D4,E5,F6",
+                   cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert "Got 6 question codes; profile 'classroom' has 5 questions" in run.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "host", "crowd"])
 def test_process_command_help(command, tmp_path):
     run = _quizkit(command, "--help", cwd=tmp_path)
 
