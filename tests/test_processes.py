@@ -1,4 +1,9 @@
-"""An event run across processes: `quizkit emulator`, `quizkit serve`, `quizkit host` and `quizkit crowd`."""
+"""An event run across processes: `quizkit emulator`, `quizkit serve`, `quizkit host` and `quizkit crowd`.
+
+The serve process is killed with SIGKILL in the middle of the answers and started again on the same
+database, while the emulator and the crowd go on; the database and the emulator's logs then show
+what survived.
+"""
 
 from __future__ import annotations
 
@@ -143,6 +148,67 @@ def _count_answers(db: Path) -> int:
         return connection.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
     finally:
         connection.close()
+
+
+def test_serve_killed_mid_burst_keeps_every_answer_once(processes, event_db, tmp_path):
+    db, codes = event_db
+    api_url = _start_emulator(processes)
+    listen_port = _free_port()
+    serve = _start_serve(processes, "serve-1", db, api_url, listen_port)
+    for number in range(1, len(codes) + 1):
+        opened = _quizkit("host", "--db", str(db), "open", str(number), cwd=tmp_path)
+        assert opened.returncode == 0, opened.stderr
+
+    crowd = subprocess.Popen(
+        [sys.executable, "-m", "quizkit", "crowd", "--api-url", api_url, "--profile", "classroom",
+         "--time-scale", "0.05", "--codes", ",".join(codes)],
+        cwd=tmp_path, env={**os.environ, "QUIZKIT_BOT_TOKEN": TOKEN},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    processes.started.append(crowd)
+    # Question 1 has 25 answers, so 30 stored answers put the kill inside question 2's burst.
+    _wait_until(lambda: _count_answers(db) >= 30, "30 stored answers")
+    serve.send_signal(signal.SIGKILL)
+    serve.wait(timeout=10)
+    stored_at_kill = _count_answers(db)
+
+    _start_serve(processes, "serve-2", db, api_url, listen_port)
+    crowd_out, crowd_err = crowd.communicate(timeout=60)
+    assert crowd.returncode == 0, crowd_err
+    sent = json.loads(crowd_out)
+    assert _emulator_request(f"{api_url}/_emulator/bot{TOKEN}/wait_delivered?timeout=30", "POST", timeout_s=40)
+
+    for number in range(1, len(codes) + 1):
+        answers = ["--answer", "Rome", "--answer", "Roma"] if number == 1 else []
+        closed = _quizkit("host", "--db", str(db), "close", str(number), *answers, cwd=tmp_path)
+        assert closed.returncode == 0, closed.stderr
+    channel_url = f"{api_url}/_emulator/chats/{REHEARSAL_CHANNEL_ID}/messages"
+    _wait_until(lambda: len(_emulator_request(channel_url)) >= 2 * len(codes), "the channel posts")
+    time.sleep(0.5)  # time for a duplicate post to show; 0.5 s is an estimate, ample on loopback
+
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        answer_rows = connection.execute("SELECT update_id FROM answers").fetchall()
+        results_posts = connection.execute(
+            "SELECT message_id FROM outbox WHERE purpose = 'results' AND status = 'sent'").fetchall()
+    finally:
+        connection.close()
+    channel = _emulator_request(channel_url)
+    stats = _emulator_request(f"{api_url}/_emulator/bot{TOKEN}/stats")
+    channel_ids = [message["message_id"] for message in channel]
+
+    assert 30 <= stored_at_kill < sent["counters"]["answers_sent"]
+    assert stats["redeliveries"] > 0
+    assert stats["updates_delivered"] == sent["counters"]["updates_sent"]
+    assert len(answer_rows) == sent["counters"]["answers_sent"]
+    assert len({update_id for (update_id,) in answer_rows}) == len(answer_rows)
+    for chat, updates in sent["updates_per_chat"].items():
+        replies = _emulator_request(f"{api_url}/_emulator/chats/{chat}/messages")
+        assert len(replies) <= updates, f"chat {chat}: {len(replies)} replies to {updates} updates"
+    assert len(results_posts) == len(codes)
+    assert sorted(channel_ids) == sorted(set(channel_ids))
+    assert all(message_id in channel_ids for (message_id,) in results_posts)
+    assert len(channel) == 2 * len(codes)
 
 
 def test_serve_output_never_shows_token(processes, event_db):
