@@ -91,6 +91,20 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="replace Telegram user ids, names, usernames and team names with pseudonyms")
     export.add_argument("--event", default=None, help="event name (default: the only or the most recent event)")
     export.set_defaults(run=_run_export)
+
+    qr = commands.add_parser(
+        "qr",
+        help="write a QR code (PNG and SVG) per question of an event, and optionally a printable PDF sheet",
+        description="Write <CODE>.png and <CODE>.svg for each question of one event, each encoding the "
+                    "question's deep link, and with --pdf an A4 sheet with one page per question. "
+                    "The database is opened read-only.",
+    )
+    qr.add_argument("--db", type=Path, required=True, help="quizkit SQLite file to read")
+    qr.add_argument("--event", default=None, help="event name (default: the only or the most recent event)")
+    qr.add_argument("--out", type=Path, required=True, help="folder to write the images into; created when missing")
+    qr.add_argument("--pdf", type=_output_path, default=None,
+                    help="also write a PDF sheet to this file, one A4 page per question")
+    qr.set_defaults(run=_run_qr)
     return parser
 
 
@@ -144,6 +158,28 @@ def _run_export(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for path in dict.fromkeys(paths.values()):
         print(path)
+    return 0
+
+
+def _run_qr(args: argparse.Namespace) -> int:
+    from quizkit import qr
+
+    if args.out.exists() and not args.out.is_dir():
+        print(f"quizkit: --out {str(args.out)!r} is a file; give a folder to write the images into.", file=sys.stderr)
+        return EXIT_FAILED
+
+    codes = qr.load_event_codes(args.db, event=args.event)
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        for question in codes.questions:
+            link = qr.deep_link(codes.bot_username, question.code)
+            print(qr.qr_png(link, args.out / f"{question.code}.png"))
+            print(qr.qr_svg(link, args.out / f"{question.code}.svg"))
+        if args.pdf is not None:
+            print(qr.sheet_pdf(codes.questions, codes.bot_username, args.pdf, codes.language))
+    except ImportError as error:
+        print(f"quizkit: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

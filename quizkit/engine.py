@@ -70,7 +70,8 @@ PRUNE_INTERVAL = timedelta(hours=1)
 # 4096-character message limit.
 MAX_QUESTION_CHARS = 3500
 
-_BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{1,32}")
+# Telegram usernames are 5 to 32 characters, as `quizkit.qr.deep_link` checks.
+_BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
 
 
 def utc_now() -> datetime:
@@ -118,7 +119,7 @@ class Engine:
         if not _BOT_USERNAME.fullmatch(username):
             raise InvalidEvent(
                 f"Bot username {bot_username!r} is invalid; give the bot's Telegram username, "
-                f"e.g. 'quizkit_bot' (letters, digits and underscores)."
+                f"e.g. 'quizkit_bot' (5 to 32 letters, digits and underscores)."
             )
 
         clock = clock or utc_now

@@ -65,7 +65,7 @@ def test_create_event_rejects_bot_username(store):
 
     assert str(raised.value) == (
         "Bot username 'quiz bot' is invalid; give the bot's Telegram username, "
-        "e.g. 'quizkit_bot' (letters, digits and underscores)."
+        "e.g. 'quizkit_bot' (5 to 32 letters, digits and underscores)."
     )
 
 

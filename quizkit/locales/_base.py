@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from quizkit._text import display_text
 from quizkit.model import LeaderboardRow, PodiumEntry, Question, QuestionResult
+from quizkit.qr import deep_link
 
 MEDALS = ("🥇", "🥈", "🥉")
 # Leaderboard lines after the podium get a bouquet instead of a medal.
@@ -56,11 +57,6 @@ def plural(count: int, one: str, many: str) -> str:
 def medal(position: int) -> str:
     """Return 🥇, 🥈 or 🥉 for positions 1 to 3 and 💐 after them."""
     return MEDALS[position - 1] if 1 <= position <= len(MEDALS) else BOUQUET
-
-
-def deep_link(bot_username: str, code: str) -> str:
-    """Return the t.me link that opens the bot with `/start CODE`."""
-    return f"https://t.me/{bot_username}?start={code}"
 
 
 def private_chat_link(bot_username: str, payload: str | None) -> str:
