@@ -130,6 +130,7 @@ def _run_rehearse(args: argparse.Namespace) -> int:
 def _run_emulator(args: argparse.Namespace) -> int:
     import threading
 
+    from quizkit.bot.telegram import masked_token
     from quizkit.emulator import Emulator
     from quizkit.rehearsal import REHEARSAL_CHANNEL_ID, REHEARSAL_TOKEN
 
@@ -137,8 +138,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
     with Emulator(port=args.port) as emulator:
         emulator.add_bot(token, args.username)
         emulator.add_channel(token, REHEARSAL_CHANNEL_ID, "Quizkit rehearsal")
-        bot_id = token.split(":", 1)[0]
-        print(f"Bot API emulator for bot {bot_id} (@{args.username}) at {emulator.base_url}<token>/; Ctrl-C stops it.")
+        print(f"Bot API emulator for bot {masked_token(token)} (@{args.username}) at {emulator.base_url}<token>/; Ctrl-C stops it.")
         threading.Event().wait()
     return 0
 

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from quizkit.bot.telegram import TELEGRAM_API_URL
+from quizkit.bot.telegram import TELEGRAM_API_URL, masked_token
 from quizkit.control import ControlServer, control_file_path
 from quizkit.engine import Engine
 from quizkit.store import Store
@@ -31,12 +31,6 @@ class ServeOptions:
     transport: str = "webhook"
     control_host: str = "127.0.0.1"
     control_port: int = 0
-
-
-def masked_token(token: str) -> str:
-    """Return the token with its secret part hidden: "123456:***"."""
-    bot_id = token.split(":", 1)[0]
-    return f"{bot_id}:***" if bot_id.isdecimal() else "***"
 
 
 class TokenRedactor(logging.Filter):

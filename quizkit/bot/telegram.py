@@ -8,6 +8,15 @@ from telegram.request import HTTPXRequest
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
 
+def masked_token(token: str) -> str:
+    """Return the token with its secret part hidden, "123456:***", for logs and messages.
+
+    A malformed token, with no numeric bot id before a colon, is hidden completely.
+    """
+    bot_id = token.split(":", 1)[0]
+    return f"{bot_id}:***" if bot_id.isdecimal() else "***"
+
+
 def make_bot(token: str, api_url: str = TELEGRAM_API_URL, *, rate_limit: bool = True) -> ExtBot:
     """Return an uninitialised `ExtBot` for `token` that talks to `api_url`.
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 import httpx
 from telegram import Bot, Update
 
+from quizkit.bot.telegram import masked_token
 from quizkit.errors import QuizkitError
 from quizkit.model import Reply
 from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, parse_update
@@ -54,9 +55,8 @@ class Poller:
         """Reserve this bot token for this poller, or raise PollerAlreadyRunning."""
         with _active_lock:
             if self._token in _active_tokens:
-                bot_id = self._token.split(":", 1)[0]
                 raise PollerAlreadyRunning(
-                    f"A poller for bot {bot_id} already runs in this process; stop that server "
+                    f"A poller for bot {masked_token(self._token)} already runs in this process; stop that server "
                     "before starting another, because Telegram lets only one getUpdates run at a time."
                 )
             _active_tokens.add(self._token)
