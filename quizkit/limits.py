@@ -7,6 +7,6 @@ HEAD_COUNT_MIN = 1
 HEAD_COUNT_MAX = 499
 # /stats and the leaderboard post show this many rows.
 LEADERBOARD_TOP = 10
-# An accepted answer appears in the announcement edit, the results post and late replies; with a
+# An accepted answer appears in the announcement edit, the results post and late replies. With a
 # question of at most 3500 characters, this keeps each of them under Telegram's 4096.
 ACCEPTED_ANSWER_MAX_CHARS = 200

@@ -23,7 +23,7 @@ class QuestionState(str, enum.Enum):
 
 
 class MessageKind(str, enum.Enum):
-    """What an incoming update carries, as far as the quiz rules care."""
+    """Kind of content an incoming update carries, as far as the quiz rules care."""
 
     TEXT = "text"
     STICKER = "sticker"

@@ -27,7 +27,7 @@ from quizkit.store._database import Database, to_datetime, to_text
 
 @dataclass(frozen=True)
 class Conversation:
-    """Where a participant is in the conversation with the bot.
+    """A participant's place in the conversation with the bot.
 
     `registration_step` is None, "confirm", "team_name" or "head_count". `pending_team_name` is the
     team name typed before the head count step.
