@@ -16,6 +16,7 @@ and edits wait in the outbox until the server sends them and reports back with `
 from __future__ import annotations
 
 import logging
+import numbers
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -78,6 +79,18 @@ def utc_now() -> datetime:
     """Return the current time as an aware UTC datetime; the default clock."""
     return datetime.now(timezone.utc)
 
+
+
+def question_ref(ref: object) -> int | str:
+    """Check a question reference: a number (any integer type, numpy's included) or a code.
+
+    Returns an int or the str unchanged. Raises TypeError for anything else, booleans included.
+    """
+    if isinstance(ref, str):
+        return ref
+    if isinstance(ref, numbers.Integral) and not isinstance(ref, bool):
+        return int(ref)
+    raise TypeError(f"Question reference {ref!r} must be a number (int) or a code (str).")
 
 class Engine:
     """The rules of one event. Build it with `create_event` or `load`, not with the constructor.
@@ -203,10 +216,8 @@ class Engine:
 
         A string of digits that is no question's code is read as a number. Raises QuestionNotFound.
         """
+        ref = question_ref(ref)
         questions = self.questions()
-        if isinstance(ref, bool) or not isinstance(ref, (int, str)):
-            raise TypeError(f"Question reference {ref!r} must be a number (int) or a code (str).")
-
         if isinstance(ref, str):
             key = ref.strip().upper()
             for question in questions:

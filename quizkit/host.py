@@ -18,6 +18,7 @@ for the server's writes, they work after the server stops, and any thread may ca
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -25,11 +26,14 @@ import pandas as pd
 from quizkit import analysis
 from quizkit._results import PODIUM_SIZE
 from quizkit.bot.telegram import TELEGRAM_API_URL
-from quizkit.engine import Engine
+from quizkit.engine import Engine, question_ref
+from quizkit.live import LiveSnapshot, read_live
 from quizkit.errors import QuestionNotFound, QuestionStateError
-from quizkit.model import Question, QuestionResult
+from quizkit.model import LeaderboardRow, Question, QuestionResult
 from quizkit.server import Server, ServerNotRunning
 from quizkit.server.server import ServerStatus
+from quizkit.serving import TokenRedactor
+from quizkit.store import connect_reader
 
 __all__ = ["Host"]
 
@@ -67,6 +71,7 @@ class Host:
         **server_options: Any,
     ) -> None:
         self.engine = engine
+        self._token = token
         self.server = Server(engine, token, api_url=api_url, transport=transport, **server_options)
 
     # Lifecycle
@@ -103,7 +108,7 @@ class Host:
         Launching an open question changes nothing. Raises ServerNotRunning when the server is
         stopped, and the engine's QuestionNotFound or QuestionStateError.
         """
-        self._require_running("launch", question)
+        self._require_running(f"launch({question!r})")
         return self.server.call(self.engine.open_question, question)
 
     def close(self, question: int | str, answers: list[str] | None = None) -> QuestionResult:
@@ -112,17 +117,25 @@ class Host:
         `answers` replaces the accepted answers. Closing a closed question again returns the same
         result. Raises ServerNotRunning when the server is stopped, and the engine's errors.
         """
-        self._require_running("close", question)
+        self._require_running(f"close({question!r})")
         return self.server.call(self.engine.close_question, question, answers)
 
-    def _require_running(self, action: str, question: int | str) -> None:
-        # The engine could write to the database without the server, but then nothing would post the
-        # announcement, and answers would arrive at a stopped bot, so a host must start it first.
+    def post_leaderboard(self) -> None:
+        """Queue a channel post with the top of the leaderboard. Each call posts again.
+
+        Raises ServerNotRunning when the server is stopped.
+        """
+        self._require_running("post_leaderboard()")
+        self.server.call(self.engine.post_leaderboard)
+
+    def _require_running(self, call: str) -> None:
+        # The engine could write to the database without the server, but then nothing would post to
+        # the channel, and answers would arrive at a stopped bot, so a host must start it first.
         if self.server.running:
             return
         raise ServerNotRunning(
-            f"Cannot {action} question {question!r}: the quizkit server is not running. "
-            f"Start it with host.start() (or `with host:`), then call host.{action}({question!r}) again."
+            f"Cannot run host.{call}: the quizkit server is not running. "
+            f"Start it with host.start() (or `with host:`), then call host.{call} again."
         )
 
     # Live tables, read-only
@@ -210,6 +223,38 @@ class Host:
         frame["answers"] = counts.reindex(frame["number"], fill_value=0).to_numpy()
         return frame.astype({"answers": "Int64"}).reset_index(drop=True)
 
+    def live(self, question: int | None = None, limit: int = 20) -> LiveSnapshot:
+        """Return what a live display shows: questions with counts, and question `question`'s newest answers.
+
+        Without `question`, the most recently opened one. Much cheaper than `responses()`: a few
+        indexed queries, whatever the size of the event, so a display may call it every second.
+        """
+        connection = connect_reader(self.engine.store.path)
+        try:
+            return read_live(connection, self.engine.event.id, question, limit)
+        finally:
+            connection.close()
+
+    def rates(self) -> list[tuple[int, int]]:
+        """Return (second, updates) pairs of the last hour, from the server's memory, oldest first."""
+        per_second: dict[int, int] = {}
+        for sample in self.server.traffic.samples():
+            per_second[sample.second] = per_second.get(sample.second, 0) + sample.count
+        return sorted(per_second.items())
+
+    def standings(self, limit: int | None = None) -> list[LeaderboardRow]:
+        """Return the engine's leaderboard rows (the first `limit`), as the channel post shows them.
+
+        Through the server's loop while it runs, so it never races an update; directly when stopped.
+        """
+        if self.server.running:
+            return self.server.call(self.engine.leaderboard, limit)
+        return self.engine.leaderboard(limit)
+
+    def token_filter(self) -> logging.Filter:
+        """Return a logging filter that masks this host's bot token in every record, as `123456:***`."""
+        return TokenRedactor(self._token)
+
     def traffic(self) -> pd.DataFrame:
         """Return the updates received per second and kind, oldest first: columns second (UTC), kind, count.
 
@@ -246,9 +291,7 @@ class Host:
 
     def _number(self, results: analysis.Results, question: int | str) -> int:
         """Find a question number by number or code (case-insensitive), as `Engine.question` does."""
-        if isinstance(question, bool) or not isinstance(question, (int, str)):
-            raise TypeError(f"Question reference {question!r} must be a number (int) or a code (str).")
-
+        question = question_ref(question)
         questions = results.questions
         if isinstance(question, str):
             key = question.strip().upper()

@@ -136,7 +136,7 @@ def test_host_launch_when_stopped_raises(engine, emulator):
         host.launch("RM1")
 
     assert str(raised.value) == (
-        "Cannot launch question 'RM1': the quizkit server is not running. "
+        "Cannot run host.launch('RM1'): the quizkit server is not running. "
         "Start it with host.start() (or `with host:`), then call host.launch('RM1') again."
     )
     assert engine.question(1).state is QuestionState.DRAFT
@@ -150,10 +150,19 @@ def test_host_close_after_stop_raises(engine, emulator):
         host.close(1, answers=["Rome"])
 
     assert str(raised.value) == (
-        "Cannot close question 1: the quizkit server is not running. "
+        "Cannot run host.close(1): the quizkit server is not running. "
         "Start it with host.start() (or `with host:`), then call host.close(1) again."
     )
     assert engine.question(1).state is QuestionState.OPEN
+
+
+def test_host_post_leaderboard_when_stopped_raises(engine, emulator):
+    host = Host(engine, TOKEN, api_url=emulator.base_url, rate_limit=False)
+
+    with pytest.raises(ServerNotRunning, match=r"Cannot run host\.post_leaderboard\(\): the quizkit server is not running"):
+        host.post_leaderboard()
+
+    assert engine.outbox_pending() == []
 
 
 def test_host_launch_unknown_question_raises(host):

@@ -106,6 +106,7 @@ class Server:
         self._start_error: BaseException | None = None
         self._processor: UpdateProcessor | None = None
         self._outbox: OutboxSender | None = None
+        self._bot = None
         self.webhook_url: str | None = None
         self.port: int | None = None
         self._event_lock = EventLock(engine.store.path, engine.event.id, engine.event.name)
@@ -188,6 +189,20 @@ class Server:
         future = asyncio.run_coroutine_threadsafe(self._outbox.drain(timeout_s), self._loop)
         return future.result(timeout_s + 5.0)
 
+    def pending_updates(self, timeout_s: float = 5.0) -> int:
+        """Ask the Bot API (getWebhookInfo) how many updates wait for delivery to this bot.
+
+        Raises ServerNotRunning when the server is stopped, and python-telegram-bot's TelegramError or
+        TimeoutError when the Bot API does not answer within `timeout_s`.
+        """
+        if not self.running or self._loop is None or self._bot is None:
+            raise ServerNotRunning("The quizkit server is not running; call start() first.")
+        future = asyncio.run_coroutine_threadsafe(self._bot.get_webhook_info(), self._loop)
+        try:
+            return future.result(timeout_s).pending_update_count
+        finally:
+            future.cancel()
+
     def status(self) -> ServerStatus:
         """Return a snapshot of counters and the last error, for status displays."""
         processor, outbox = self._processor, self._outbox
@@ -217,7 +232,7 @@ class Server:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit)
+        bot = self._bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit)
         tasks: list[asyncio.Task] = []
         web_server: uvicorn.Server | None = None
         poller: Poller | None = None
