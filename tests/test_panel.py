@@ -263,6 +263,20 @@ def test_live_table_escapes_html_in_names_and_answers(panel, emulator):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in table
 
 
+def test_live_table_cuts_long_answers_and_drops_bidi_controls(panel, emulator):
+    panel.launch(1)
+    _answer(emulator, ALICE, "RM1", "R" * 4096)
+    _answer(emulator, SimUser(user_id=444000444, first_name="\u202eevil\u202c Eve"), "RM1", "Rome")
+
+    panel.refresh()
+
+    table = panel.live_table.value
+    assert "R" * 59 + "…" in table
+    assert "R" * 60 not in table
+    assert "\u202e" not in table
+    assert "evil Eve" in table
+
+
 def test_unchanged_views_are_not_sent_again(panel, emulator):
     panel.launch(1)
     panel.refresh()

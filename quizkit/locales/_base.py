@@ -11,7 +11,7 @@ import abc
 import html
 from collections.abc import Sequence
 
-from quizkit._text import display_text
+from quizkit._text import shorten
 from quizkit.model import LeaderboardRow, PodiumEntry, Question, QuestionResult
 from quizkit.qr import deep_link
 
@@ -43,10 +43,7 @@ def quote(text: str, max_chars: int = MAX_QUOTED_CHARS) -> str:
     `quizkit._text.display_text`). Longer text keeps its first `max_chars - 1` characters, less a
     joiner left dangling by the cut, and ends with "…".
     """
-    cleaned = display_text(text)
-    if len(cleaned) > max_chars:
-        cleaned = display_text(cleaned[: max_chars - 1]) + "…"
-    return escape(cleaned)
+    return escape(shorten(text, max_chars))
 
 
 def plural(count: int, one: str, many: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from quizkit._text import shorten
 from quizkit.host import Host
 from quizkit.live import LiveSnapshot
 from quizkit.model import QuestionResult
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 # Seconds between two getWebhookInfo calls that read the pending update count.
 _PENDING_PERIOD_S = 5.0
 _LEADERBOARD_ROWS = 10
+# Longer names and answers are cut with "…" in the live table, so one long answer cannot widen it.
+_NAME_CHARS = 40
+_ANSWER_CHARS = 60
 
 
 class Panel:
@@ -260,7 +264,8 @@ class Panel:
         columns = (words["col_participant"], words["col_team"], words["col_answer"], words["col_delay"],
                    words["col_correct"], words["col_rank"], words["col_late"])
         rows = [
-            (answer.participant, answer.team or "", answer.raw_text, f"{answer.delay_s:.2f}",
+            (shorten(answer.participant, _NAME_CHARS), shorten(answer.team or "", _NAME_CHARS),
+             shorten(answer.raw_text, _ANSWER_CHARS), f"{answer.delay_s:.2f}",
              self._yes_no(answer.correct), answer.rank or "", self._yes_no(answer.late))
             for answer in snapshot.recent
         ]
