@@ -48,11 +48,13 @@ def _free_port() -> int:
 class JupyterLab:
     """A JupyterLab server serving `root_dir`, with its state and log under `base_dir`.
 
-    Use it as a context manager, or call `start()` and `stop()`. `stop()` is idempotent.
+    `environment` adds variables to the server's environment, which its kernels inherit. Use it as
+    a context manager, or call `start()` and `stop()`. `stop()` is idempotent.
     """
 
-    def __init__(self, base_dir: Path, log_path: Path | None = None) -> None:
+    def __init__(self, base_dir: Path, log_path: Path | None = None, environment: dict[str, str] | None = None) -> None:
         self.base_dir = Path(base_dir).resolve()
+        self.environment = dict(environment or {})
         self.root_dir = self.base_dir / "notebooks"
         self._settings_dir = self.base_dir / "config/lab/user-settings"
         self.log_path = log_path or self.base_dir / "jupyterlab.log"
@@ -192,6 +194,7 @@ class JupyterLab:
 
     def _environment(self) -> dict[str, str]:
         environment = dict(os.environ)
+        environment.update(self.environment)
         environment.update(
             JUPYTER_CONFIG_DIR=str(self.base_dir / "config"),
             JUPYTER_DATA_DIR=str(self.base_dir / "data"),

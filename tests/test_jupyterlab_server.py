@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,12 +15,15 @@ from tests.jupyterlab_server import JupyterLab, JupyterLabError
 
 
 def test_jupyterlab_stop_shuts_kernels_down(tmp_path):
-    lab = JupyterLab(tmp_path / "lab")
+    lab = JupyterLab(tmp_path / "lab", environment={"QUIZKIT_BROWSER_PROBE": "42"})
     with lab:
         assert lab.request("GET", "api/kernelspecs").json()["default"] == "python3"
         created = lab.request("POST", "api/kernels", timeout_s=60)
         assert created.status_code == 201
-        assert len(lab.running_pids()) == 2  # the server and its kernel
+        pids = lab.running_pids()
+        assert len(pids) == 2  # the server and its kernel
+        for pid in pids:
+            assert b"QUIZKIT_BROWSER_PROBE=42\0" in Path(f"/proc/{pid}/environ").read_bytes()
 
     assert lab.running_pids() == []
     assert "Shutting down 1 kernel" in lab.log_path.read_text(encoding="utf-8")
