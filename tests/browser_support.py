@@ -2,9 +2,12 @@
 
 The fixtures in tests/conftest.py build on this module:
 
-- `jupyter_lab` (session): a `tests.jupyterlab_server.JupyterLab`. Tests copy notebooks into
-  `jupyter_lab.root_dir`. A module whose kernels need environment variables defines its own
-  `jupyter_lab` fixture that passes `JupyterLab(..., environment={...})`.
+- `jupyter_lab` (module): a `tests.jupyterlab_server.JupyterLab`, logging to
+  `test-artifacts/jupyterlab-<module>.log`. Tests copy notebooks into `jupyter_lab.root_dir`. A
+  module whose kernels need environment variables defines its own `jupyter_lab` fixture that
+  passes `JupyterLab(..., environment={...})`.
+- `chromium_browser` (module): Playwright's chromium. Keep browser tests in modules of their own,
+  because while it is open an asyncio loop counts as running on the main thread.
 - `lab_page` (per test): a `LabPage` in a fresh browser context, saving its screenshots to
   `test-artifacts/<test name>/` at the repository root.
 

@@ -91,7 +91,9 @@ def engine(db_path):
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
-@pytest.fixture(scope="session")
+# Module scope for the browser, because Playwright's sync API marks an asyncio loop as running on
+# the main thread until it stops, and asyncio.run() in a later test module would then fail.
+@pytest.fixture(scope="module")
 def chromium_browser():
     """Debian's headless chromium under Playwright; skips the test when `chromium` is not installed."""
     from playwright.sync_api import sync_playwright
@@ -107,13 +109,14 @@ def chromium_browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def jupyter_lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 for the whole session; tests copy notebooks into its root_dir."""
+@pytest.fixture(scope="module")
+def jupyter_lab(tmp_path_factory, request):
+    """A JupyterLab server on 127.0.0.1 for the test module; tests copy notebooks into its root_dir."""
     from tests.browser_support import ARTIFACTS_ROOT
     from tests.jupyterlab_server import JupyterLab
 
-    with JupyterLab(tmp_path_factory.mktemp("jupyterlab"), log_path=ARTIFACTS_ROOT / "jupyterlab.log") as lab:
+    log_path = ARTIFACTS_ROOT / f"jupyterlab-{request.module.__name__.rpartition('.')[2]}.log"
+    with JupyterLab(tmp_path_factory.mktemp("jupyterlab"), log_path=log_path) as lab:
         yield lab
 
 
