@@ -21,6 +21,9 @@ The messages name the value that failed and the next step to take.
      ├── ServerStartFailed         (quizkit.server) the port, the Bot API or the database failed at start
      ├── PollerAlreadyRunning      (quizkit.server.polling) a second poller for the same bot token
      ├── EventAlreadyServed        (quizkit.server) a second server for the same event and database
+     ├── BotApiFailed              (quizkit.serving) getMe before `quizkit serve` starts failed
+     ├── CertificateError          (quizkit.certificate) no self-signed certificate for the given host
+     ├── UsageError                (quizkit.cli) a combination of command-line options is invalid
      ├── ControlError              (quizkit.control) the control endpoint of `quizkit serve` failed or is down
      ├── RemoteEmulatorError       (quizkit.emulator.remote) an emulator in another process failed or is down
      └── EmulatorError             the Bot API emulator cannot listen on the requested address
