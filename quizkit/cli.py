@@ -84,6 +84,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_process_commands(commands)
 
+    from quizkit._doctor_command import add_doctor_command
+
+    add_doctor_command(commands)
+
     export = commands.add_parser(
         "export",
         help="write an event's participants, teams, questions, answers and traffic to CSV, xlsx or parquet files",
