@@ -200,7 +200,9 @@ def set_webhook(ctx: CallContext) -> Described:
         _check_secret_token(secret_token)
     max_connections = min(max(params.integer("max_connections", DEFAULT_MAX_CONNECTIONS) or 1, 1), 100)
     allowed_updates = read_allowed_updates(params)
-    certificate = params.file("certificate") is not None or params.has("certificate")
+    upload = params.file("certificate")
+    certificate = upload is not None or params.has("certificate")
+    certificate_pem = upload.data if upload is not None else None
 
     if params.boolean("drop_pending_updates"):
         bot.drop_pending()
@@ -208,10 +210,13 @@ def set_webhook(ctx: CallContext) -> Described:
         bot.allowed_updates = allowed_updates or None
 
     webhook = bot.webhook
-    settings = (url, secret_token, max_connections, certificate)
-    if settings == (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate):
+    settings = (url, secret_token, max_connections, certificate, certificate_pem)
+    current = (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate,
+               webhook.certificate_pem)
+    if settings == current:
         return Described(True, "Webhook is already set")
-    webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate = settings
+    (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate,
+     webhook.certificate_pem) = settings
     webhook.last_error_date = webhook.last_error_message = None
     return Described(True, "Webhook was set")
 

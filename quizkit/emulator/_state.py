@@ -101,6 +101,8 @@ class Webhook:
     secret_token: str | None = None
     max_connections: int = 40
     has_custom_certificate: bool = False
+    # The PEM certificate uploaded with setWebhook, which deliveries to https:// URLs trust.
+    certificate_pem: bytes | None = None
     last_error_date: int | None = None
     last_error_message: str | None = None
 
