@@ -197,8 +197,8 @@ class _Checker:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value >= 0:
             raise self.fail("key 'channel'", f"{value!r} is not a channel id; write the channel's numeric id, "
-                                             "such as channel = -1001234567890 (forward a channel post to "
-                                             "@userinfobot or open the channel in web.telegram.org to see it).")
+                                             "such as channel = -1001234567890 (bots such as @userinfobot "
+                                             "show it when you forward them a post from the channel).")
         return value
 
     def bot_username(self, value: Any) -> str | None:
