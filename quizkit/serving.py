@@ -65,7 +65,9 @@ def api_base_url(api_url: str) -> str:
 def serve(options: ServeOptions, stop: threading.Event | None = None) -> None:
     """Serve the event until SIGINT or SIGTERM (or until `stop` is set), then stop gracefully.
 
-    Raises EventNotFound, naming the events present, when the database lacks the event, and
+    Raises EventNotFound, naming the events present, when the database lacks the event;
+    InvalidEventFile when an event file no longer matches its stored event; BotApiFailed when getMe
+    fails for an event file; CertificateError for --self-signed without an https:// IP URL; and
     ServerStartFailed or EventAlreadyServed when the server cannot start.
     """
     from quizkit.server import Server

@@ -272,3 +272,24 @@ def test_doctor_cli_exit_codes(emulator, tmp_path):
     assert italian.returncode == 1
     assert "FAIL  URL pubblico: La porta 8080 dell'URL pubblico" in italian.stdout
     assert "      Cosa fare: " in italian.stdout
+
+
+def test_doctor_cli_help(tmp_path):
+    run = _doctor_cli("--help", token=TOKEN, cwd=tmp_path)
+
+    assert run.returncode == 0
+    assert "usage: quizkit doctor" in run.stdout
+    assert "--public-url" in run.stdout
+
+
+def test_doctor_cli_token_file_readable_by_others(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    token_file.chmod(0o644)
+
+    run = _doctor_cli("--token-file", str(token_file), token="", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert f"has mode 0644, so other users of this machine can read or change it; run chmod 600 {token_file}" \
+        in run.stderr
+    assert TOKEN.split(":", 1)[1] not in run.stdout + run.stderr
