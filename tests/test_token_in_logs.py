@@ -78,7 +78,8 @@ def test_event_at_debug_never_logs_token(debug_logs, engine, transport, capsys):
     assert all(WEBHOOK_SECRET not in text for text in texts)
     assert all(SECRET not in str(record.msg) and SECRET not in repr(record.args) for record in debug_logs.records)
     assert SECRET not in output.out + output.err
-    assert "555000112" in str(rejected.value)
+    assert "Server failed to start: InvalidToken: The token `555000112:***` was rejected" in str(rejected.value)
+    assert SECRET not in str(rejected.value)
 
 
 def test_serve_at_debug_never_prints_token(processes, event_db):  # noqa: F811 - the fixtures

@@ -17,7 +17,7 @@ from quizkit.bot import make_bot
 from quizkit.bot.telegram import TELEGRAM_API_URL, masked_token
 from quizkit.engine import Engine
 from quizkit.errors import QuizkitError
-from quizkit.log_redaction import hide_in_logs
+from quizkit.log_redaction import hide_in_logs, mask_secrets
 from quizkit.server._lock import EventLock
 from quizkit.server.outbox import OutboxSender
 from quizkit.server.polling import Poller, sleep_or_stop
@@ -153,7 +153,11 @@ class Server:
             error = self._start_error
             if isinstance(error, QuizkitError):
                 raise error
-            raise ServerStartFailed(f"Server failed to start: {type(error).__name__}: {error}") from error
+            # python-telegram-bot names the token in some errors, such as InvalidToken, so such an
+            # error is masked and not chained, which would print it in a traceback.
+            text = mask_secrets(str(error))
+            cause = error if text == str(error) else None
+            raise ServerStartFailed(f"Server failed to start: {type(error).__name__}: {text}") from cause
         logger.info("Server started (%s%s)", self.transport, f" at {self.webhook_url}" if self.webhook_url else "")
         return self
 
