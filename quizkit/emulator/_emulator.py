@@ -14,6 +14,7 @@ import uvicorn
 
 from quizkit.errors import EmulatorError
 from quizkit.emulator._app import create_app
+from quizkit.emulator._methods import ADMINISTRATOR_RIGHTS
 from quizkit.emulator._service import BotApiService, ServiceSettings
 from quizkit.emulator._state import World
 from quizkit.emulator._webhook import DeliverySettings
@@ -170,11 +171,22 @@ class Emulator:
         """Register a bot whose user id is the number before the colon of `token`."""
         self._world.add_bot(token, username, first_name)
 
-    def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = True) -> None:
-        """Create the channel `chat_id` for the bot, which can post there only as an administrator."""
+    def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = True,
+                    admin_rights: dict[str, bool] | None = None) -> None:
+        """Create or change the channel `chat_id` for the bot, which can post there only as an administrator.
+
+        An administrator has every right unless `admin_rights` turns some off, such as
+        {"can_post_messages": False}; getChatMember reports them, and without can_post_messages
+        sending to the channel fails. Raises ValueError for a name that is no administrator right.
+        """
+        rights = dict(admin_rights or {})
+        unknown = sorted(set(rights) - set(ADMINISTRATOR_RIGHTS))
+        if unknown or not all(isinstance(value, bool) for value in rights.values()):
+            raise ValueError(f"Invalid admin_rights {rights!r}; give true or false for rights among "
+                             f"{', '.join(ADMINISTRATOR_RIGHTS)}.")
         with self._world.lock:
             bot = self._world.require_bot(token)
-            self._world.add_channel(bot, chat_id, title, bot_is_admin)
+            self._world.add_channel(bot, chat_id, title, bot_is_admin, rights)
 
     # Incoming updates
 

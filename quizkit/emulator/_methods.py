@@ -34,6 +34,12 @@ NOT_MODIFIED = (
     "as a current content and reply markup of the message"
 )
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+# The rights of a ChatMemberAdministrator in a channel; the emulator grants all but can_promote_members.
+ADMINISTRATOR_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories", "can_post_messages", "can_edit_messages",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,9 @@ def get_chat_member(ctx: CallContext) -> dict[str, Any]:
     if user_id == bot_user["id"]:
         if chat.type == "private":
             return {"status": "member", "user": ctx.bot.sender}
-        return _administrator(ctx.bot.sender) if chat.bot_is_admin else {"status": "left", "user": ctx.bot.sender}
+        if not chat.bot_is_admin:
+            return {"status": "left", "user": ctx.bot.sender}
+        return _administrator(ctx.bot.sender, chat.admin_rights)
 
     user = _known_user(ctx.bot, user_id)
     if user is None:
@@ -192,7 +200,9 @@ def set_webhook(ctx: CallContext) -> Described:
         _check_secret_token(secret_token)
     max_connections = min(max(params.integer("max_connections", DEFAULT_MAX_CONNECTIONS) or 1, 1), 100)
     allowed_updates = read_allowed_updates(params)
-    certificate = params.file("certificate") is not None or params.has("certificate")
+    upload = params.file("certificate")
+    certificate = upload is not None or params.has("certificate")
+    certificate_pem = upload.data if upload is not None else None
 
     if params.boolean("drop_pending_updates"):
         bot.drop_pending()
@@ -200,10 +210,13 @@ def set_webhook(ctx: CallContext) -> Described:
         bot.allowed_updates = allowed_updates or None
 
     webhook = bot.webhook
-    settings = (url, secret_token, max_connections, certificate)
-    if settings == (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate):
+    settings = (url, secret_token, max_connections, certificate, certificate_pem)
+    current = (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate,
+               webhook.certificate_pem)
+    if settings == current:
         return Described(True, "Webhook is already set")
-    webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate = settings
+    (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate,
+     webhook.certificate_pem) = settings
     webhook.last_error_date = webhook.last_error_message = None
     return Described(True, "Webhook was set")
 
@@ -284,7 +297,8 @@ def _target_chat(ctx: CallContext, *, sending: bool) -> Chat:
     chat = ctx.bot.chats.get(chat_id)  # type: ignore[arg-type]
     if chat is None:
         raise bad_request("chat not found")
-    if sending and chat.type == "channel" and not chat.bot_is_admin:
+    may_post = chat.bot_is_admin and chat.admin_rights.get("can_post_messages", True)
+    if sending and chat.type == "channel" and not may_post:
         raise bad_request("need administrator rights in the channel chat")
     return chat
 
@@ -370,15 +384,9 @@ def _known_user(bot: Bot, user_id: int) -> dict[str, Any] | None:
     return None
 
 
-def _administrator(user: dict[str, Any]) -> dict[str, Any]:
-    rights = (
-        "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
-        "can_post_messages", "can_edit_messages",
-    )  # fmt: skip
+def _administrator(user: dict[str, Any], overrides: dict[str, bool]) -> dict[str, Any]:
     member: dict[str, Any] = {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False}
-    member.update({right: True for right in rights})
-    member["can_promote_members"] = False
+    member.update({right: overrides.get(right, right != "can_promote_members") for right in ADMINISTRATOR_RIGHTS})
     return member
 
 
