@@ -64,7 +64,10 @@ class Results:
 
     Times are timezone-aware UTC timestamps. `answers.delay_s` is the time in seconds from the
     question's opening to the answer's arrival at the server, never below zero, as the engine
-    computes it for the podium and the leaderboard.
+    computes it for the podium and the leaderboard. `answers.score` is the speed score set on close
+    (0 to 1000, missing before the close and in databases older than schema version 3).
+    `podium_size`, `scoring` and `leaderboard` are the event's settings, with their defaults for
+    such older databases.
     """
 
     event: str
@@ -75,6 +78,9 @@ class Results:
     questions: pd.DataFrame
     answers: pd.DataFrame
     traffic: pd.DataFrame
+    podium_size: int = 3
+    scoring: bool = False
+    leaderboard: bool = True
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the five tables by name, in the order `export` writes them."""
@@ -128,11 +134,28 @@ def load(path: str | Path, event: str | None = None) -> Results:
         questions=questions,
         answers=answers,
         traffic=traffic,
+        **_settings(row),
     )
 
 
+def _settings(event_row: sqlite3.Row) -> dict[str, object]:
+    # A database older than schema version 3 has no settings columns, and a read-only connection
+    # cannot add them, so the engine's defaults apply.
+    if "podium_size" not in event_row.keys():
+        return {}
+    return {
+        "podium_size": int(event_row["podium_size"]),
+        "scoring": bool(event_row["scoring"]),
+        "leaderboard": bool(event_row["leaderboard"]),
+    }
+
+
+def _has_column(connection: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row["name"] == column for row in connection.execute(f"PRAGMA table_info({table})"))
+
+
 def _select_event(connection: sqlite3.Connection, path: str, name: str | None) -> sqlite3.Row:
-    rows = connection.execute("SELECT id, name, language FROM events ORDER BY created_at, id").fetchall()
+    rows = connection.execute("SELECT * FROM events ORDER BY created_at, id").fetchall()
     if not rows:
         raise EventNotFound(f"Database {path!r} has no events yet; run an event or `quizkit rehearse` first.")
     if name is None:
@@ -181,14 +204,16 @@ def _teams(participants: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_questions(connection: sqlite3.Connection, event_id: int) -> pd.DataFrame:
+    extra = "options, time_limit_s" if _has_column(connection, "questions", "options") else "'[]' AS options, NULL AS time_limit_s"
     frame = _frame(
         connection,
         "SELECT id AS question_id, number, code, kind, text, answers AS accepted, state, created_at, opened_at, "
-        "closed_at FROM questions WHERE event_id = ? ORDER BY number",
+        f"closed_at, {extra} FROM questions WHERE event_id = ? ORDER BY number",
         (event_id,),
     )
-    # The accepted answers are stored as a JSON array, and " | " joins them into one readable cell.
+    # Accepted answers and options are stored as JSON arrays, and " | " joins each into one readable cell.
     frame["accepted"] = [" | ".join(json.loads(text)) for text in frame["accepted"]]
+    frame["options"] = [" | ".join(json.loads(text)) or None for text in frame["options"]]
     frame = frame.astype(
         {
             "question_id": "Int64",
@@ -198,6 +223,8 @@ def _read_questions(connection: sqlite3.Connection, event_id: int) -> pd.DataFra
             "text": "string",
             "accepted": "string",
             "state": pd.CategoricalDtype(_STATES),
+            "options": "string",
+            "time_limit_s": "Float64",
         }
     )
     for column in ("created_at", "opened_at", "closed_at"):
@@ -206,10 +233,11 @@ def _read_questions(connection: sqlite3.Connection, event_id: int) -> pd.DataFra
 
 
 def _read_answers(connection: sqlite3.Connection, event_id: int, questions: pd.DataFrame) -> pd.DataFrame:
+    score = "a.score" if _has_column(connection, "answers", "score") else "NULL AS score"
     frame = _frame(
         connection,
         "SELECT q.number, q.code, a.user_id, a.update_id, a.raw_text, a.normalised, a.sent_at, a.received_at, "
-        "a.late, a.correct, a.rank FROM answers a JOIN questions q ON q.id = a.question_id "
+        f"a.late, a.correct, a.rank, {score} FROM answers a JOIN questions q ON q.id = a.question_id "
         "WHERE a.event_id = ? ORDER BY q.number, a.update_id",
         (event_id,),
     )
@@ -224,6 +252,7 @@ def _read_answers(connection: sqlite3.Connection, event_id: int, questions: pd.D
             "late": "boolean",
             "correct": "boolean",
             "rank": "Int64",
+            "score": "Int64",
         }
     )
     frame["sent_at"] = _timestamps(frame["sent_at"])

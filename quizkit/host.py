@@ -23,7 +23,6 @@ from typing import Any
 import pandas as pd
 
 from quizkit import analysis
-from quizkit._results import PODIUM_SIZE
 from quizkit.bot.telegram import TELEGRAM_API_URL
 from quizkit.engine import Engine
 from quizkit.errors import QuestionNotFound, QuestionStateError
@@ -163,10 +162,12 @@ class Host:
         return frame.astype(_RESPONSE_DTYPES)
 
     def podium(self, question: int | str) -> pd.DataFrame:
-        """Return the first three correct in-time answers of a closed question, by update_id.
+        """Return the first correct in-time answers of a closed question, by update_id.
 
-        Columns: rank, participant, delay_s. Raises QuestionStateError for a question that is not
-        closed, because correctness and ranks are set only on close.
+        It has as many rows as the event's podium size (3 unless set with `podium_size`), or fewer
+        correct answers. Columns: rank, participant, delay_s, score (the speed score, 500 to 1000).
+        Raises QuestionStateError for a question that is not closed, because correctness, ranks and
+        scores are set only on close.
         """
         results = self._load()
         number = self._number(results, question)
@@ -179,16 +180,17 @@ class Host:
 
         answers = results.answers
         ranked = answers.loc[(answers["number"] == number) & answers["rank"].notna()]
-        ranked = ranked.sort_values("rank").head(PODIUM_SIZE)
+        ranked = ranked.sort_values("rank").head(results.podium_size)
         people = results.participants.set_index("user_id")
         frame = pd.DataFrame(
             {
                 "rank": ranked["rank"].to_numpy(),
                 "participant": _display_names(people, ranked["user_id"]),
                 "delay_s": ranked["delay_s"].to_numpy(),
+                "score": ranked["score"].to_numpy(),
             }
         )
-        return frame.astype({"rank": "Int64", "participant": "string", "delay_s": "float64"})
+        return frame.astype({"rank": "Int64", "participant": "string", "delay_s": "float64", "score": "Int64"})
 
     def leaderboard(self) -> pd.DataFrame:
         """Return the standings over closed questions, as `quizkit.analysis.leaderboard` computes them.
