@@ -358,6 +358,8 @@ class Engine:
         """
         results = []
         for question in self.store.expired_questions(self._event.id, self._now()):
+            logger.info("question %d (%s) of event %s reached its time limit", question.number, question.code,
+                        self._event.name)
             results.append(self.close_question(question.number))
         return results
 
