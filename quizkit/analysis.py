@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPORT_FORMATS",
+    "LEADERBOARD_ORDERS",
     "Results",
     "anonymised",
     "delay_distribution",
@@ -325,19 +326,34 @@ def question_stats(results: Results) -> pd.DataFrame:
     return stats.reset_index()
 
 
-def leaderboard(results: Results) -> pd.DataFrame:
+LEADERBOARD_ORDERS = ("correct", "score")
+
+
+def leaderboard(results: Results, by: str | None = None) -> pd.DataFrame:
     """Rank participants as the engine does: correct in-time answers (desc), cumulative delay (asc), user_id.
 
-    Only closed questions count, and only participants with at least one correct answer appear.
-    Columns: position, user_id, display_name (team name, else full name, else @username), team_name,
-    head_count, correct, delay_s.
+    With `by="score"`, the total speed score (desc) comes first. Without `by`, the event's `scoring`
+    setting chooses, as it does for `Engine.leaderboard`. Only closed questions count, and only
+    participants with at least one correct answer appear. Columns: position, user_id, display_name
+    (team name, else full name, else @username), team_name, head_count, correct, delay_s, score
+    (0 for answers stored before scores existed).
     """
+    order = by if by is not None else ("score" if results.scoring else "correct")
+    if order not in LEADERBOARD_ORDERS:
+        raise ValueError(f"Leaderboard order {by!r} is not supported; use one of: {', '.join(LEADERBOARD_ORDERS)}.")
+
     closed = results.questions.loc[results.questions["state"] == "closed", "number"]
     answers = _in_time(results)
-    scoring = answers.loc[answers["number"].isin(closed) & answers["correct"].fillna(False)]
+    counted = answers.loc[answers["number"].isin(closed) & answers["correct"].fillna(False)]
+    counted = counted.assign(score=counted["score"].fillna(0))
 
-    totals = scoring.groupby("user_id").agg(correct=("delay_s", "size"), delay_s=("delay_s", "sum")).reset_index()
-    totals = totals.sort_values(["correct", "delay_s", "user_id"], ascending=[False, True, True], kind="stable")
+    totals = counted.groupby("user_id").agg(
+        correct=("delay_s", "size"), delay_s=("delay_s", "sum"), score=("score", "sum")
+    ).reset_index()
+    keys, ascending = ["correct", "delay_s", "user_id"], [False, True, True]
+    if order == "score":
+        keys, ascending = ["score", *keys], [False, *ascending]
+    totals = totals.sort_values(keys, ascending=ascending, kind="stable")
     people = results.participants.set_index("user_id")
 
     board = pd.DataFrame(
@@ -349,6 +365,7 @@ def leaderboard(results: Results) -> pd.DataFrame:
             "head_count": people["head_count"].reindex(totals["user_id"]).to_numpy(),
             "correct": totals["correct"].astype("Int64").to_numpy(),
             "delay_s": totals["delay_s"].astype("float64").to_numpy(),
+            "score": totals["score"].astype("Int64").to_numpy(),
         }
     )
     return board.astype({"user_id": "Int64", "display_name": "string", "team_name": "string", "head_count": "Int64"})

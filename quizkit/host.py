@@ -42,6 +42,7 @@ _RESPONSE_DTYPES = {
     "delay_s": "float64",
     "correct": "boolean",
     "rank": "Int64",
+    "score": "Int64",
     "late": "bool",
     "received_at": "datetime64[ns, UTC]",
 }
@@ -132,8 +133,8 @@ class Host:
         Without `question`, the most recently opened question is read, and an empty table is
         returned while no question has been opened. Columns: participant (display name), user_id,
         team, head_count, raw_text, normalised, delay_s (seconds from opening, never below zero),
-        correct and rank (missing until the question closes, rank only for correct in-time answers),
-        late (received after the close), received_at (UTC).
+        correct, rank and score (missing until the question closes, rank only for correct in-time
+        answers, score from 0 to 1000), late (received after the close or the deadline), received_at (UTC).
         """
         results = self._load()
         number = self._latest_opened(results) if question is None else self._number(results, question)
@@ -154,6 +155,7 @@ class Host:
                 "delay_s": answers["delay_s"].to_numpy(),
                 "correct": answers["correct"].to_numpy(),
                 "rank": answers["rank"].to_numpy(),
+                "score": answers["score"].to_numpy(),
                 "late": answers["late"].fillna(False).to_numpy(dtype=bool),
                 "received_at": answers["received_at"].to_numpy(),
             }
@@ -195,8 +197,9 @@ class Host:
     def leaderboard(self) -> pd.DataFrame:
         """Return the standings over closed questions, as `quizkit.analysis.leaderboard` computes them.
 
-        Columns: position, user_id, display_name, team_name, head_count, correct, delay_s. The order
-        and the figures match `Engine.leaderboard()`.
+        Columns: position, user_id, display_name, team_name, head_count, correct, delay_s, score. The
+        order and the figures match `Engine.leaderboard()`: by total score first when the event's
+        `scoring` setting is on.
         """
         return analysis.leaderboard(self._load())
 

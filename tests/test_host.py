@@ -29,6 +29,7 @@ RESPONSE_DTYPES = {
     "delay_s": "float64",
     "correct": "boolean",
     "rank": "Int64",
+    "score": "Int64",
     "late": "bool",
     "received_at": "datetime64[ns, UTC]",
 }
@@ -109,6 +110,9 @@ def test_host_launch_by_code_opens_question(host, engine):
 
 def test_host_close_is_idempotent(host, emulator):
     host.launch(1)
+    # The results carry the question, whose announcement_message_id the outbox sets once the
+    # announcement is sent, so it must be sent before the first close for the two to compare equal.
+    assert host.server.drain_outbox(10)
     _answer(emulator, ALICE, "RM1", "Roma!")
 
     first = host.close(1)
