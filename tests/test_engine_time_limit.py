@@ -187,3 +187,16 @@ def test_timed_choice_tap_after_deadline_is_late(quiz, chat, clock):
     assert answer.show_alert is True
     assert answer.text.startswith("✅ Esatto! La risposta è Roma.")
     assert quiz.store.answer(question.id, CARLA.user_id).late is True
+
+
+def test_close_expired_with_microseconds(quiz, timed, clock):
+    clock.advance(0.25)
+    quiz.open_question("TM3")
+    clock.advance(29.9)
+
+    early = quiz.close_expired_questions()
+    clock.advance(0.1)
+    closed = quiz.close_expired_questions()
+
+    assert early == []
+    assert [result.question.code for result in closed] == ["TM3"]

@@ -252,7 +252,8 @@ class Store(Database):
 
     def expired_questions(self, event_id: int, now: datetime) -> list[Question]:
         """Return the event's open questions whose deadline is at or before `now`, by deadline."""
-        # Every time column contains UTC ISO 8601 text of one format, so text order is time order.
+        # Time columns contain UTC ISO 8601 text, so text order is time order. isoformat() leaves out
+        # zero microseconds, and "+" sorts before ".", so "12:00:30+00:00" still sorts first.
         rows = self._all(
             "SELECT * FROM questions WHERE event_id = ? AND state = 'open' AND deadline_at IS NOT NULL "
             "AND deadline_at <= ? ORDER BY deadline_at, number",
