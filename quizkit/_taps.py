@@ -1,7 +1,7 @@
 """Choice questions: the inline keyboard under a question, and the taps on its buttons.
 
-Each button carries `c:<event id>:<question id>:<option index>` as its callback data, at most 40
-bytes, well within Telegram's 1 to 64. `Tap` handles one callback query inside the engine's
+Each button carries `c:<event id>:<question id>:<option index>` as its callback data, at most 44
+bytes with SQLite's 19-digit ids, within Telegram's 1 to 64. `Tap` handles one callback query inside the engine's
 transaction and always returns exactly one `CallbackAnswer`, so the participant's client stops
 its progress indicator:
 
@@ -15,6 +15,9 @@ its progress indicator:
 
 The edit goes through the outbox, because the webhook response can carry one method only, and that
 one is answerCallbackQuery.
+
+NOTE: a redelivered tap (Telegram lost our first response) is a duplicate update and gets no second
+answer, so if the first answer was lost too, the client's progress indicator runs until it times out.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from quizkit.locales import Texts, texts_for
 from quizkit.model import Answer, CallbackAnswer, Event, Incoming, InlineButton, Question, QuestionState
 from quizkit.store import Store
 
-_DATA = re.compile(r"c:(?P<event>\d{1,12}):(?P<question>\d{1,12}):(?P<index>\d{1,2})")
+_DATA = re.compile(r"c:(?P<event>\d{1,19}):(?P<question>\d{1,19}):(?P<index>\d{1,2})")
 
 
 def choice_keyboard(event: Event, question: Question, texts: Texts) -> tuple[tuple[InlineButton, ...], ...]:
