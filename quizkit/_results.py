@@ -1,4 +1,9 @@
-"""Ranking, question results and the leaderboard, computed from the stored answers."""
+"""Ranking, speed scores, question results and the leaderboard, computed from the stored answers.
+
+A correct in-time answer scores MAX_SCORE points at the question's opening, falling linearly to
+MIN_CORRECT_SCORE at the end of its scoring window: the time limit, or for a question without one,
+the time it stayed open. A wrong or late answer scores 0.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,21 @@ from quizkit.model import (
     QuestionResult,
     QuestionState,
 )
-from quizkit.store import Store
+from quizkit.store import AnswerResult, Store
 
+# The default number of correct answers in a results post; events may set 1 to PODIUM_SIZE_MAX.
 PODIUM_SIZE = 3
+PODIUM_SIZE_MAX = 20
+
+MAX_SCORE = 1000
+MIN_CORRECT_SCORE = 500
+
+
+def is_late(question: Question, received_at: datetime) -> bool:
+    """Return whether an answer received at `received_at` is late: the question closed, or its deadline passed."""
+    if question.state is QuestionState.CLOSED:
+        return True
+    return question.deadline_at is not None and received_at > question.deadline_at
 
 
 def delay_seconds(opened_at: datetime | None, received_at: datetime) -> float:
@@ -31,29 +48,58 @@ def delay_seconds(opened_at: datetime | None, received_at: datetime) -> float:
     return max(0.0, (received_at - opened_at).total_seconds())
 
 
-def rank_answers(question: Question, answers: Sequence[Answer]) -> list[tuple[int, bool, int | None]]:
-    """Mark each in-time answer right or wrong and rank the right ones by update_id.
+def scoring_window_s(question: Question) -> float | None:
+    """Return the seconds over which a correct answer's score falls to MIN_CORRECT_SCORE.
 
-    Returns `(user_id, correct, rank)` tuples. The update_id is the order in which Telegram received
-    the messages, so it is fair even when our server handled them in another order.
+    That is the time limit, or for a question without one the time from opening to closing. None
+    while an untimed question is still open.
     """
+    if question.time_limit_s is not None:
+        return question.time_limit_s
+    if question.opened_at is None or question.closed_at is None:
+        return None
+    return (question.closed_at - question.opened_at).total_seconds()
+
+
+def speed_score(delay_s: float, window_s: float | None) -> int:
+    """Return the points of a correct in-time answer given `delay_s` seconds after the opening.
+
+    1000 at the opening, falling linearly to 500 at `window_s`, rounded to a whole number. A window
+    of zero or None (nothing to measure speed against) gives the full 1000.
+    """
+    if not window_s or window_s <= 0:
+        return MAX_SCORE
+    share = min(max(delay_s / window_s, 0.0), 1.0)
+    return round(MAX_SCORE - (MAX_SCORE - MIN_CORRECT_SCORE) * share)
+
+
+def rank_answers(question: Question, answers: Sequence[Answer]) -> list[AnswerResult]:
+    """Mark each in-time answer right or wrong, rank the right ones by update_id and score them.
+
+    The update_id is the order in which Telegram received the messages, so it is fair even when our
+    server handled them in another order. Late answers are left out: they were marked when stored.
+    """
+    window_s = scoring_window_s(question)
     results = []
     rank = 0
     for answer in sorted(answers, key=lambda item: item.update_id):
         if answer.late:
             continue
         correct = is_correct(answer.raw_text, question.answers, question.kind)
+        score = 0
         if correct:
             rank += 1
-        results.append((answer.user_id, correct, rank if correct else None))
+            score = speed_score(delay_seconds(question.opened_at, answer.received_at), window_s)
+        results.append(AnswerResult(answer.user_id, correct, rank if correct else None, score))
     return results
 
 
-def compute_result(store: Store, question: Question) -> QuestionResult:
-    """Return the totals and podium of a question over its in-time answers.
+def compute_result(store: Store, question: Question, podium_size: int = PODIUM_SIZE) -> QuestionResult:
+    """Return the totals and the first `podium_size` correct answers of a question, over its in-time answers.
 
-    A closed question uses the correctness stored when it closed. An open question is matched
-    against its accepted answers now, as a preview, and has no correct answers if it has none yet.
+    A closed question uses the correctness and scores stored when it closed. An open question is
+    matched against its accepted answers now, as a preview, with scores as if it closed now. It has
+    no correct answers while it has no accepted answers.
     """
     in_time = [(answer, participant) for answer, participant in store.answers_with_participants(question.id) if not answer.late]
 
@@ -66,14 +112,18 @@ def compute_result(store: Store, question: Question) -> QuestionResult:
             if question.answers and is_correct(answer.raw_text, question.answers, question.kind)
         ]
 
+    window_s = scoring_window_s(question)
     podium = tuple(
         PodiumEntry(
             rank=position,
             user_id=answer.user_id,
             display_name=participant.display_name,
             delay_s=delay_seconds(question.opened_at, answer.received_at),
+            score=answer.score
+            if answer.score is not None
+            else speed_score(delay_seconds(question.opened_at, answer.received_at), window_s),
         )
-        for position, (answer, participant) in enumerate(correct[:PODIUM_SIZE], start=1)
+        for position, (answer, participant) in enumerate(correct[:podium_size], start=1)
     )
     return QuestionResult(
         question=question,
@@ -84,17 +134,31 @@ def compute_result(store: Store, question: Question) -> QuestionResult:
     )
 
 
-def compute_leaderboard(store: Store, event_id: int, limit: int | None = None) -> list[LeaderboardRow]:
+def compute_leaderboard(
+    store: Store, event_id: int, limit: int | None = None, by_score: bool = False
+) -> list[LeaderboardRow]:
     """Rank participants by correct in-time answers (desc), then cumulative delay (asc), then user_id.
 
-    Only closed questions count, and only participants with at least one correct answer appear.
+    With `by_score`, the total speed score (desc) comes first. Only closed questions count, and only
+    participants with at least one correct answer appear.
     """
-    totals: dict[int, tuple[Participant, int, float]] = {}
-    for participant, opened_at, received_at in store.correct_in_time_answers(event_id):
-        _, correct, delay = totals.get(participant.user_id, (participant, 0, 0.0))
-        totals[participant.user_id] = (participant, correct + 1, delay + delay_seconds(opened_at, received_at))
+    totals: dict[int, tuple[Participant, int, float, int]] = {}
+    for participant, opened_at, received_at, score in store.correct_in_time_answers(event_id):
+        _, correct, delay, points = totals.get(participant.user_id, (participant, 0, 0.0, 0))
+        totals[participant.user_id] = (
+            participant,
+            correct + 1,
+            delay + delay_seconds(opened_at, received_at),
+            points + score,
+        )
 
-    ordered = sorted(totals.values(), key=lambda total: (-total[1], total[2], total[0].user_id))
+    def classic(total: tuple[Participant, int, float, int]) -> tuple:
+        return (-total[1], total[2], total[0].user_id)
+
+    def scored(total: tuple[Participant, int, float, int]) -> tuple:
+        return (-total[3], *classic(total))
+
+    ordered = sorted(totals.values(), key=scored if by_score else classic)
     if limit is not None:
         ordered = ordered[:limit]
 
@@ -105,6 +169,7 @@ def compute_leaderboard(store: Store, event_id: int, limit: int | None = None) -
             display_name=participant.display_name,
             correct=correct,
             delay_s=delay,
+            score=points,
         )
-        for position, (participant, correct, delay) in enumerate(ordered, start=1)
+        for position, (participant, correct, delay, points) in enumerate(ordered, start=1)
     ]

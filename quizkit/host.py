@@ -24,7 +24,6 @@ from typing import Any
 import pandas as pd
 
 from quizkit import analysis
-from quizkit._results import PODIUM_SIZE
 from quizkit.bot.telegram import TELEGRAM_API_URL
 from quizkit.engine import Engine, question_ref
 from quizkit.live import LiveSnapshot, read_live
@@ -47,6 +46,7 @@ _RESPONSE_DTYPES = {
     "delay_s": "float64",
     "correct": "boolean",
     "rank": "Int64",
+    "score": "Int64",
     "late": "bool",
     "received_at": "datetime64[ns, UTC]",
 }
@@ -146,8 +146,8 @@ class Host:
         Without `question`, the most recently opened question is read, and an empty table is
         returned while no question has been opened. Columns: participant (display name), user_id,
         team, head_count, raw_text, normalised, delay_s (seconds from opening, never below zero),
-        correct and rank (missing until the question closes, rank only for correct in-time answers),
-        late (received after the close), received_at (UTC).
+        correct, rank and score (missing until the question closes, rank only for correct in-time
+        answers, score from 0 to 1000), late (received after the close or the deadline), received_at (UTC).
         """
         results = self._load()
         number = self._latest_opened(results) if question is None else self._number(results, question)
@@ -168,6 +168,7 @@ class Host:
                 "delay_s": answers["delay_s"].to_numpy(),
                 "correct": answers["correct"].to_numpy(),
                 "rank": answers["rank"].to_numpy(),
+                "score": answers["score"].to_numpy(),
                 "late": answers["late"].fillna(False).to_numpy(dtype=bool),
                 "received_at": answers["received_at"].to_numpy(),
             }
@@ -176,10 +177,12 @@ class Host:
         return frame.astype(_RESPONSE_DTYPES)
 
     def podium(self, question: int | str) -> pd.DataFrame:
-        """Return the first three correct in-time answers of a closed question, by update_id.
+        """Return the first correct in-time answers of a closed question, by update_id.
 
-        Columns: rank, participant, delay_s. Raises QuestionStateError for a question that is not
-        closed, because correctness and ranks are set only on close.
+        It has as many rows as the event's podium size (3 unless set with `podium_size`), or fewer
+        correct answers. Columns: rank, participant, delay_s, score (the speed score, 500 to 1000).
+        Raises QuestionStateError for a question that is not closed, because correctness, ranks and
+        scores are set only on close.
         """
         results = self._load()
         number = self._number(results, question)
@@ -192,22 +195,24 @@ class Host:
 
         answers = results.answers
         ranked = answers.loc[(answers["number"] == number) & answers["rank"].notna()]
-        ranked = ranked.sort_values("rank").head(PODIUM_SIZE)
+        ranked = ranked.sort_values("rank").head(results.podium_size)
         people = results.participants.set_index("user_id")
         frame = pd.DataFrame(
             {
                 "rank": ranked["rank"].to_numpy(),
                 "participant": _display_names(people, ranked["user_id"]),
                 "delay_s": ranked["delay_s"].to_numpy(),
+                "score": ranked["score"].to_numpy(),
             }
         )
-        return frame.astype({"rank": "Int64", "participant": "string", "delay_s": "float64"})
+        return frame.astype({"rank": "Int64", "participant": "string", "delay_s": "float64", "score": "Int64"})
 
     def leaderboard(self) -> pd.DataFrame:
         """Return the standings over closed questions, as `quizkit.analysis.leaderboard` computes them.
 
-        Columns: position, user_id, display_name, team_name, head_count, correct, delay_s. The order
-        and the figures match `Engine.leaderboard()`.
+        Columns: position, user_id, display_name, team_name, head_count, correct, delay_s, score. The
+        order and the figures match `Engine.leaderboard()`: by total score first when the event's
+        `scoring` setting is on.
         """
         return analysis.leaderboard(self._load())
 

@@ -29,6 +29,17 @@ from quizkit.emulator.updates import photo_sizes
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 DEFAULT_MAX_CONNECTIONS = 40
+# Bot API reference: callback_data is 1-64 bytes, and answerCallbackQuery's text 0-200 characters.
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_CALLBACK_ANSWER_LENGTH = 200
+# NOTE: the reference does not state a keyboard size; 100 buttons is the limit that bot developers
+# report from "reply markup is too long" errors, and the per-row limit they report is not checked.
+MAX_INLINE_BUTTONS = 100
+# The optional fields of an InlineKeyboardButton, of which a button must use exactly one.
+BUTTON_ACTIONS = (
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
+)  # fmt: skip
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
     "as a current content and reply markup of the message"
@@ -146,10 +157,19 @@ def delete_message(ctx: CallContext) -> bool:
 
 
 def answer_callback_query(ctx: CallContext) -> bool:
+    """Answer a callback query once; a second answer or an unknown id fails as on Telegram."""
     query_id = ctx.params.string("callback_query_id")
     if ctx.bot.callback_queries.get(query_id or "") is not False:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    text = ctx.params.string("text")
+    if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
+        raise bad_request("MESSAGE_TOO_LONG")
     ctx.bot.callback_queries[query_id] = True
+    ctx.bot.callback_answers[query_id] = {
+        "text": text,
+        "show_alert": ctx.params.boolean("show_alert"),
+        "source": ctx.source,
+    }
     return True
 
 
@@ -343,7 +363,44 @@ def _reply_markup(params: Params) -> dict[str, Any] | None:
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
     # Sent messages show only inline keyboards; reply keyboards belong to the user's client.
-    return markup if "inline_keyboard" in markup else None
+    if "inline_keyboard" not in markup:
+        return None
+    _check_inline_keyboard(markup["inline_keyboard"])
+    return markup
+
+
+def _check_inline_keyboard(rows: Any) -> None:
+    """Raise ApiError 400 for an inline keyboard that Telegram would reject.
+
+    NOTE: two texts are the emulator's own: the one for a keyboard that is not an array of arrays, and
+    the one for a button that is not an object. The others are the ones Telegram returns.
+    """
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise bad_request("can't parse inline keyboard: inline_keyboard must be an Array of Arrays of buttons")
+    buttons = [button for row in rows for button in row]
+    if len(buttons) > MAX_INLINE_BUTTONS:
+        raise bad_request("reply markup is too long")
+    for button in buttons:
+        _check_inline_button(button)
+
+
+def _check_inline_button(button: Any) -> None:
+    if not isinstance(button, dict):
+        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+    if not isinstance(button.get("text"), str):
+        raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
+
+    # An empty callback_data counts as none, as on Telegram, so the button becomes a text button.
+    actions = [name for name in BUTTON_ACTIONS if button.get(name) not in (None, "")]
+    if not actions:
+        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+    data = button.get("callback_data")
+    if data is None:
+        return
+    if not isinstance(data, str):
+        raise bad_request('can\'t parse inline keyboard button: Field "callback_data" must be of type String')
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+        raise bad_request("BUTTON_DATA_INVALID")
 
 
 def _admit(ctx: CallContext, chat: Chat) -> None:

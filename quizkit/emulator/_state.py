@@ -132,7 +132,8 @@ class Bot:
     pending: dict[int, PendingUpdate] = field(default_factory=dict)  # by update_id, oldest first
     allowed_updates: list[str] | None = None
     webhook: Webhook = field(default_factory=Webhook)
-    callback_queries: dict[str, bool] = field(default_factory=dict)
+    callback_queries: dict[str, bool] = field(default_factory=dict)  # query id -> answered
+    callback_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # query id -> answer
     calls: list[dict[str, Any]] = field(default_factory=list)
     counters: Counters = field(default_factory=Counters)
 
@@ -276,6 +277,15 @@ class World:
             ]
             stored.sort(key=lambda item: item.sequence)
             return [copy.deepcopy(item.message) for item in stored]
+
+    def bot_message(self, bot: Bot, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """Return the current version of a message the bot sent to `chat_id`, or None when missing or deleted."""
+        with self.lock:
+            chat = bot.chats.get(chat_id)
+            stored = None if chat is None else chat.messages.get(message_id)
+            if stored is None or stored.deleted:
+                return None
+            return copy.deepcopy(stored.message)
 
     def message_versions(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
         with self.lock:

@@ -329,9 +329,11 @@ class Server:
                            "deleteWebhook", self.webhook_url, error)
 
     async def _every_second(self) -> None:
-        # Live answer counts on the announcements, and the finished seconds of traffic for analysts.
+        # Questions whose time is up, live answer counts on the announcements, and the finished
+        # seconds of traffic for analysts.
         while not self._stopping.is_set():
             await sleep_or_stop(self._stopping, HOUSEKEEPING_PERIOD_S)
+            self._close_expired_questions()
             try:
                 if self.engine.refresh_live_counts():
                     self._outbox.wake()
@@ -339,6 +341,13 @@ class Server:
                 logger.warning("Refreshing the live answer counts failed", exc_info=True)
             self._record_traffic(include_current=False)
         self._record_traffic(include_current=True)
+
+    def _close_expired_questions(self) -> None:
+        try:
+            if self.engine.close_expired_questions():
+                self._outbox.wake()
+        except Exception:  # noqa: BLE001 - the next round tries again, and the deadline stays stored
+            logger.warning("Closing the questions whose time is up failed", exc_info=True)
 
     def _record_traffic(self, include_current: bool) -> None:
         samples = self.traffic.take_completed(include_current=include_current)

@@ -124,7 +124,27 @@ _VERSION_2 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2)
+# Question kinds beyond free text, time limits, speed scores and event settings.
+# - events: how many correct answers the results post lists, and whether scores and the
+#   leaderboard are shown to participants.
+# - questions: the options of a choice question (JSON array, empty for other kinds), the time
+#   limit in seconds and the moment it ends, stored at opening so a restarted server still
+#   closes the question on time.
+# - answers: the speed score, set on close like `correct` and `rank`.
+# - outbox: the message that an edit in a private chat changes; channel edits leave it NULL
+#   and change the question's announcement.
+_VERSION_3 = (
+    "ALTER TABLE events ADD COLUMN podium_size INTEGER NOT NULL DEFAULT 3 CHECK (podium_size BETWEEN 1 AND 20)",
+    "ALTER TABLE events ADD COLUMN scoring INTEGER NOT NULL DEFAULT 0 CHECK (scoring IN (0, 1))",
+    "ALTER TABLE events ADD COLUMN leaderboard INTEGER NOT NULL DEFAULT 1 CHECK (leaderboard IN (0, 1))",
+    "ALTER TABLE questions ADD COLUMN options TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE questions ADD COLUMN time_limit_s REAL CHECK (time_limit_s > 0)",
+    "ALTER TABLE questions ADD COLUMN deadline_at TEXT",
+    "ALTER TABLE answers ADD COLUMN score INTEGER CHECK (score BETWEEN 0 AND 1000)",
+    "ALTER TABLE outbox ADD COLUMN target_message_id INTEGER",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

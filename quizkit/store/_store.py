@@ -39,6 +39,25 @@ class Conversation:
 
 
 @dataclass(frozen=True)
+class EventSettings:
+    """The settings an event stores: podium size, speed scores shown, leaderboard shown."""
+
+    podium_size: int = 3
+    scoring: bool = False
+    leaderboard: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """What closing a question decides about one in-time answer."""
+
+    user_id: int
+    correct: bool
+    rank: int | None
+    score: int
+
+
+@dataclass(frozen=True)
 class OutboxRecord:
     """An outbox row with its delivery state, as `outbox_record` returns it."""
 
@@ -56,6 +75,9 @@ def _event(row: sqlite3.Row) -> Event:
         channel_id=row["channel_id"],
         bot_username=row["bot_username"],
         created_at=to_datetime(row["created_at"]),
+        podium_size=row["podium_size"],
+        scoring=bool(row["scoring"]),
+        leaderboard=bool(row["leaderboard"]),
     )
 
 
@@ -72,6 +94,9 @@ def _question(row: sqlite3.Row) -> Question:
         opened_at=to_datetime(row["opened_at"]),
         closed_at=to_datetime(row["closed_at"]),
         announcement_message_id=row["announcement_message_id"],
+        options=tuple(json.loads(row["options"])),
+        time_limit_s=row["time_limit_s"],
+        deadline_at=to_datetime(row["deadline_at"]),
     )
 
 
@@ -99,6 +124,7 @@ def _answer(row: sqlite3.Row) -> Answer:
         late=bool(row["late"]),
         correct=None if row["correct"] is None else bool(row["correct"]),
         rank=row["rank"],
+        score=row["score"],
     )
 
 
@@ -112,6 +138,7 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         chat_id=row["chat_id"],
         text=row["text"],
         attempts=row["attempts"],
+        target_message_id=row["target_message_id"],
     )
 
 
@@ -126,14 +153,30 @@ class Store(Database):
     # Events
 
     def insert_event(
-        self, name: str, language: str, channel_id: int | None, bot_username: str, created_at: datetime
+        self,
+        name: str,
+        language: str,
+        channel_id: int | None,
+        bot_username: str,
+        created_at: datetime,
+        settings: EventSettings | None = None,
     ) -> Event:
         """Insert an event; raise EventExists when the name is taken."""
+        settings = settings or EventSettings()
         try:
             cursor = self._execute(
-                "INSERT INTO events (name, language, channel_id, bot_username, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, language, channel_id, bot_username, to_text(created_at)),
+                "INSERT INTO events (name, language, channel_id, bot_username, created_at, podium_size, scoring, "
+                "leaderboard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    language,
+                    channel_id,
+                    bot_username,
+                    to_text(created_at),
+                    settings.podium_size,
+                    int(settings.scoring),
+                    int(settings.leaderboard),
+                ),
             )
         except sqlite3.IntegrityError:
             raise EventExists(
@@ -152,6 +195,13 @@ class Store(Database):
     def event_names(self) -> list[str]:
         return [row["name"] for row in self._all("SELECT name FROM events ORDER BY id")]
 
+    def set_event_settings(self, event_id: int, settings: EventSettings) -> Event:
+        self._execute(
+            "UPDATE events SET podium_size = ?, scoring = ?, leaderboard = ? WHERE id = ?",
+            (settings.podium_size, int(settings.scoring), int(settings.leaderboard), event_id),
+        )
+        return self.event_by_id(event_id)
+
     # Questions
 
     def insert_question(
@@ -163,11 +213,23 @@ class Store(Database):
         text: str,
         answers: tuple[str, ...],
         created_at: datetime,
+        options: tuple[str, ...] = (),
+        time_limit_s: float | None = None,
     ) -> Question:
         cursor = self._execute(
-            "INSERT INTO questions (event_id, number, code, kind, text, answers, state, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'draft', ?)",
-            (event_id, number, code, kind, text, json.dumps(list(answers)), to_text(created_at)),
+            "INSERT INTO questions (event_id, number, code, kind, text, answers, state, created_at, options, "
+            "time_limit_s) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
+            (
+                event_id,
+                number,
+                code,
+                kind,
+                text,
+                json.dumps(list(answers)),
+                to_text(created_at),
+                json.dumps(list(options)),
+                time_limit_s,
+            ),
         )
         return self.question_by_id(cursor.lastrowid)
 
@@ -182,11 +244,22 @@ class Store(Database):
         row = self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM questions WHERE event_id = ?", (event_id,))
         return row[0]
 
-    def set_question_opened(self, question_id: int, opened_at: datetime) -> None:
+    def set_question_opened(self, question_id: int, opened_at: datetime, deadline_at: datetime | None = None) -> None:
         self._execute(
-            "UPDATE questions SET state = 'open', opened_at = ? WHERE id = ?",
-            (to_text(opened_at), question_id),
+            "UPDATE questions SET state = 'open', opened_at = ?, deadline_at = ? WHERE id = ?",
+            (to_text(opened_at), to_text(deadline_at), question_id),
         )
+
+    def expired_questions(self, event_id: int, now: datetime) -> list[Question]:
+        """Return the event's open questions whose deadline is at or before `now`, by deadline."""
+        # Time columns contain UTC ISO 8601 text, so text order is time order. isoformat() leaves out
+        # zero microseconds, and "+" sorts before ".", so "12:00:30+00:00" still sorts first.
+        rows = self._all(
+            "SELECT * FROM questions WHERE event_id = ? AND state = 'open' AND deadline_at IS NOT NULL "
+            "AND deadline_at <= ? ORDER BY deadline_at, number",
+            (event_id, to_text(now)),
+        )
+        return [_question(row) for row in rows]
 
     def set_question_closed(self, question_id: int, closed_at: datetime, answers: tuple[str, ...]) -> None:
         self._execute(
@@ -277,7 +350,7 @@ class Store(Database):
         """Insert the answer; return False, changing nothing, when the user already answered the question."""
         cursor = self._execute(
             "INSERT INTO answers (event_id, question_id, user_id, update_id, raw_text, normalised, sent_at, "
-            "received_at, late, correct, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "received_at, late, correct, rank, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (question_id, user_id) DO NOTHING",
             (
                 event_id,
@@ -291,6 +364,7 @@ class Store(Database):
                 int(answer.late),
                 None if answer.correct is None else int(answer.correct),
                 answer.rank,
+                answer.score,
             ),
         )
         return cursor.rowcount == 1
@@ -317,20 +391,22 @@ class Store(Database):
     def count_answers(self, question_id: int) -> int:
         return self._one("SELECT COUNT(*) FROM answers WHERE question_id = ?", (question_id,))[0]
 
-    def set_answer_results(self, question_id: int, results: Iterable[tuple[int, bool, int | None]]) -> None:
-        """Store `(user_id, correct, rank)` for answers of the question."""
+    def set_answer_results(self, question_id: int, results: Iterable[AnswerResult]) -> None:
+        """Store the correctness, rank and score of answers of the question."""
         self._executemany(
-            "UPDATE answers SET correct = ?, rank = ? WHERE question_id = ? AND user_id = ?",
-            [(int(correct), rank, question_id, user_id) for user_id, correct, rank in results],
+            "UPDATE answers SET correct = ?, rank = ?, score = ? WHERE question_id = ? AND user_id = ?",
+            [(int(item.correct), item.rank, item.score, question_id, item.user_id) for item in results],
         )
 
-    def correct_in_time_answers(self, event_id: int) -> list[tuple[Participant, datetime, datetime]]:
+    def correct_in_time_answers(self, event_id: int) -> list[tuple[Participant, datetime, datetime, int]]:
         """Return every correct in-time answer of the event's closed questions.
 
-        Each row is the participant, the question's opened_at and the answer's received_at.
+        Each row is the participant, the question's opened_at, the answer's received_at and its score
+        (0 for an answer stored before scores existed).
         """
         rows = self._all(
-            "SELECT p.*, q.opened_at AS question_opened_at, a.received_at AS answer_received_at "
+            "SELECT p.*, q.opened_at AS question_opened_at, a.received_at AS answer_received_at, "
+            "COALESCE(a.score, 0) AS answer_score "
             "FROM answers a "
             "JOIN questions q ON q.id = a.question_id "
             "JOIN participants p ON p.event_id = a.event_id AND p.user_id = a.user_id "
@@ -338,7 +414,12 @@ class Store(Database):
             (event_id,),
         )
         return [
-            (_participant(row), to_datetime(row["question_opened_at"]), to_datetime(row["answer_received_at"]))
+            (
+                _participant(row),
+                to_datetime(row["question_opened_at"]),
+                to_datetime(row["answer_received_at"]),
+                row["answer_score"],
+            )
             for row in rows
         ]
 
@@ -393,12 +474,13 @@ class Store(Database):
         chat_id: int,
         text: str,
         created_at: datetime,
+        target_message_id: int | None = None,
     ) -> int:
-        """Queue a channel call and return its outbox id."""
+        """Queue a call and return its outbox id; an edit with `target_message_id` changes that message."""
         cursor = self._execute(
-            "INSERT INTO outbox (event_id, question_id, action, purpose, chat_id, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event_id, question_id, action, purpose, chat_id, text, to_text(created_at)),
+            "INSERT INTO outbox (event_id, question_id, action, purpose, chat_id, text, created_at, target_message_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (event_id, question_id, action, purpose, chat_id, text, to_text(created_at), target_message_id),
         )
         return cursor.lastrowid
 
@@ -424,12 +506,12 @@ class Store(Database):
     def outbox_ready(self, event_id: int, limit: int) -> list[OutboxItem]:
         """Return pending items that can be sent now, oldest first.
 
-        An edit is ready only once its question's announcement has a message_id.
+        An edit without a target message is ready only once its question's announcement has a message_id.
         """
         rows = self._all(
             "SELECT o.* FROM outbox o LEFT JOIN questions q ON q.id = o.question_id "
             "WHERE o.event_id = ? AND o.status = 'pending' "
-            "AND (o.action = 'send' OR q.announcement_message_id IS NOT NULL) "
+            "AND (o.action = 'send' OR o.target_message_id IS NOT NULL OR q.announcement_message_id IS NOT NULL) "
             "ORDER BY o.id LIMIT ?",
             (event_id, limit),
         )
@@ -455,8 +537,9 @@ class Store(Database):
             (message_id, to_text(sent_at), item_id),
         )
 
-    def mark_outbox_failed(self, item_id: int, error: str) -> None:
+    def mark_outbox_failed(self, item_id: int, error: str, give_up: bool = False) -> None:
+        status = "cancelled" if give_up else "pending"
         self._execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'",
-            (error, item_id),
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ? WHERE id = ? AND status = 'pending'",
+            (error, status, item_id),
         )
