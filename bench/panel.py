@@ -8,6 +8,10 @@ SQLite file, and the panel refreshing every second). The host's Launch and Close
 While each question's answers arrive, this process sends a trivial cell (`1 + 1`) to the kernel
 every 100 ms and times it from the execute request to the reply.
 
+With `--soak-refreshes N`, the panel then refreshes N more times in a row (3,600 stand for an hour
+of refreshes), redrawing the chart each time, and the kernel's resident memory is read before
+and after.
+
 Reported: the trivial cell's latency (median, 99th percentile, worst) over all probes and over the
 probes sent during seconds when the server received at least 1,000 updates; the panel's refresh
 CPU (thread time spent in `Panel.refresh`) as a share of one core; the server's peak rate; and
@@ -40,7 +44,7 @@ from quizkit.store import Store
 
 BUSY_RATE = 1_000
 PROBE_PERIOD_S = 0.1
-CELL_TIMEOUT_S = 120
+CELL_TIMEOUT_S = 300
 
 KERNEL_SETUP = """
 import json, time
@@ -53,16 +57,33 @@ panel = Panel(host, language="en", refresh_s=1.0)
 started_wall, started_cpu = time.monotonic(), panel.refresh_cpu_s
 """
 
+KERNEL_SOAK = """
+def rss_kib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+import gc, matplotlib.pyplot as plt
+gc.collect()
+rss_before = rss_kib()
+for _ in range({refreshes}):
+    panel._chart_second = 0  # render the chart on every refresh, as each new second does
+    panel.refresh()
+gc.collect()
+with open(OUT_PATH, "w") as out:
+    json.dump({{"refreshes": {refreshes}, "rss_before_kib": rss_before, "rss_after_kib": rss_kib(),
+               "pyplot_figures": len(plt.get_fignums())}}, out)
+"""
+
 KERNEL_REPORT = """
 elapsed = time.monotonic() - started_wall
-print(json.dumps({
+with open(OUT_PATH, "w") as out:
+    json.dump({
     "elapsed_s": elapsed,
     "refreshes": panel.refresh_count,
     "refresh_cpu_s": panel.refresh_cpu_s - started_cpu,
     "peak_updates_per_s": host.server.traffic.peak,
     "rates": host.rates(),
     "answers_stored": sum(engine.answer_count(q.number) for q in engine.questions()),
-}))
+}, out)
 panel.stop()
 host.stop()
 store.close()
@@ -70,13 +91,17 @@ store.close()
 
 
 class Kernel:
-    """A Jupyter kernel with one blocking client; `run` executes a cell and returns its stdout."""
+    """A Jupyter kernel with one blocking client; `run` executes a cell and times it.
+
+    Results come back through files, not the IOPub channel: the panel's widget updates flood IOPub,
+    and ZeroMQ drops messages that a slow reader leaves queued, so a cell's output may never arrive.
+    """
 
     def __init__(self) -> None:
         self.manager, self.client = start_new_kernel(kernel_name="python3")
 
-    def run(self, code: str) -> tuple[str, float]:
-        """Execute `code`; return its printed text and the seconds from request to reply."""
+    def run(self, code: str) -> float:
+        """Execute `code`; return the seconds from the execute request to its reply."""
         began = time.perf_counter()
         message_id = self.client.execute(code)
         reply = self.client.get_shell_msg(timeout=CELL_TIMEOUT_S)
@@ -85,18 +110,12 @@ class Kernel:
         latency = time.perf_counter() - began
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"Cell failed in the kernel: {reply['content'].get('evalue')}\n{code}")
-        return self._stdout(message_id), latency
+        return latency
 
-    def _stdout(self, message_id: str) -> str:
-        text = []
-        while True:
-            message = self.client.get_iopub_msg(timeout=CELL_TIMEOUT_S)
-            if message["parent_header"].get("msg_id") != message_id:
-                continue
-            if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
-                text.append(message["content"]["text"])
-            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-                return "".join(text)
+    def run_for_json(self, code: str, path: Path) -> dict:
+        """Execute `code`, which writes JSON to `path`, and return what it wrote."""
+        self.run(code.replace("OUT_PATH", repr(str(path))))
+        return json.loads(path.read_text())
 
     def shutdown(self) -> None:
         self.client.stop_channels()
@@ -109,13 +128,13 @@ def play_with_probes(kernel: Kernel, play, probes: list[tuple[float, float]]) ->
     player.start()
     while player.is_alive():
         sent_at = time.time()
-        _, latency = kernel.run("1 + 1")
+        latency = kernel.run("1 + 1")
         probes.append((sent_at, latency))
         time.sleep(max(0.0, PROBE_PERIOD_S - latency))
     player.join()
 
 
-def run(time_scale: float, questions: int | None) -> dict:
+def run(time_scale: float, questions: int | None, soak_refreshes: int) -> dict:
     with tempfile.TemporaryDirectory() as folder, rehearsal_emulator() as emulator:
         db_path = Path(folder) / "panel-bench.db"
         crowd = Crowd(emulator, REHEARSAL_TOKEN, profile="codeweek2016", time_scale=time_scale)
@@ -134,17 +153,22 @@ def run(time_scale: float, questions: int | None) -> dict:
             crowd.register()
             emulator.wait_delivered(REHEARSAL_TOKEN, 120)
             for index, code in enumerate(codes[:questions]):
-                actions.append(kernel.run(f"panel.launch({index + 1})")[1])
+                actions.append(kernel.run(f"panel.launch({index + 1})"))
                 play_with_probes(kernel, lambda: crowd.play_question(index, code), probes)
                 emulator.wait_delivered(REHEARSAL_TOKEN, 120)
-                actions.append(kernel.run(f"panel.close({index + 1})")[1])
+                actions.append(kernel.run(f"panel.close({index + 1})"))
                 play_with_probes(kernel, lambda: crowd.play_late(index, code), probes)
                 emulator.wait_delivered(REHEARSAL_TOKEN, 120)
-            report = json.loads(kernel.run(KERNEL_REPORT)[0])
+            soak = None
+            if soak_refreshes:
+                soak = kernel.run_for_json(KERNEL_SOAK.format(refreshes=soak_refreshes), Path(folder) / "soak.json")
+            report = kernel.run_for_json(KERNEL_REPORT, Path(folder) / "report.json")
         finally:
             kernel.shutdown()
 
-    return summarise(report, probes, actions, crowd)
+    figures = summarise(report, probes, actions, crowd)
+    figures["soak"] = soak
+    return figures
 
 
 def summarise(report: dict, probes: list[tuple[float, float]], actions: list[float], crowd: Crowd) -> dict:
@@ -180,12 +204,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-scale", type=float, default=1.0, help="crowd time scale (default: 1.0)")
     parser.add_argument("--questions", type=int, default=None, help="play only the first N questions")
+    parser.add_argument("--soak-refreshes", type=int, default=0,
+                        help="after the event, refresh the panel this many more times (3600 is an hour) "
+                             "and report the kernel's memory before and after")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
     print(f"{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}", flush=True)
-    figures = run(args.time_scale, args.questions)
+    figures = run(args.time_scale, args.questions, args.soak_refreshes)
     print(json.dumps(figures, indent=2))
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -18,7 +18,6 @@ for the server's writes, they work after the server stops, and any thread may ca
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pandas as pd
@@ -31,7 +30,6 @@ from quizkit.errors import QuestionNotFound, QuestionStateError
 from quizkit.model import LeaderboardRow, Question, QuestionResult
 from quizkit.server import Server, ServerNotRunning
 from quizkit.server.server import ServerStatus
-from quizkit.serving import TokenRedactor
 from quizkit.store import connect_reader
 
 __all__ = ["Host"]
@@ -71,7 +69,6 @@ class Host:
         **server_options: Any,
     ) -> None:
         self.engine = engine
-        self._token = token
         self.server = Server(engine, token, api_url=api_url, transport=transport, **server_options)
 
     # Lifecycle
@@ -255,10 +252,6 @@ class Host:
         if self.server.running:
             return self.server.call(self.engine.leaderboard, limit)
         return self.engine.leaderboard(limit)
-
-    def token_filter(self) -> logging.Filter:
-        """Return a logging filter that masks this host's bot token in every record, as `123456:***`."""
-        return TokenRedactor(self._token)
 
     def traffic(self) -> pd.DataFrame:
         """Return the updates received per second and kind, oldest first: columns second (UTC), kind, count.

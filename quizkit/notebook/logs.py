@@ -35,15 +35,14 @@ class LogBuffer(logging.Handler):
     """A handler that keeps the last `capacity` formatted lines; safe to use from any thread.
 
     `attach()` moves the records of `SERVER_LOGGERS` here, `detach()` gives them back. A record's
-    exception, if any, is shortened to its last line, so a traceback cannot flood the panel. Pass
-    `Host.token_filter()` as `redactor` to mask the bot token in every line kept.
+    exception, if any, is shortened to its last line, so a traceback cannot flood the panel. The bot
+    token arrives masked already: a `Server` masks it in every log record of the process (see
+    `quizkit.log_redaction`).
     """
 
-    def __init__(self, capacity: int = 200, redactor: logging.Filter | None = None) -> None:
+    def __init__(self, capacity: int = 200) -> None:
         super().__init__(logging.NOTSET)
         self.setFormatter(logging.Formatter(_FORMAT, datefmt="%H:%M:%S"))
-        if redactor is not None:
-            self.addFilter(redactor)
         self._lines: deque[str] = deque(maxlen=capacity)
         self._lines_lock = threading.Lock()
         self._written = 0

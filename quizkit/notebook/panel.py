@@ -80,7 +80,7 @@ class Panel:
         self._known_states: dict[int, str] = {}
         self._confirmed: tuple[str, Callable[[], object]] | None = None
 
-        self.logs = LogBuffer(redactor=host.token_filter()).attach()
+        self.logs = LogBuffer().attach()
         self.chart = RateChart(self.words["chart"], self.words["chart_y"], self.words["chart_x"], chart_window_s)
         self.projector = Projector(self.words, host.engine.event.bot_username)
         self._build()
