@@ -153,8 +153,11 @@ class LabPage:
         assert result["succeeded"], f"notebook:run-all-cells failed on {path!r}: {result.get('error', 'no error output')}"
 
     def click_button(self, label: str, timeout_s: float = STEP_TIMEOUT_S) -> None:
-        """Click the widget button in the outputs whose visible label is exactly `label`."""
-        button = self.page.locator(OUTPUTS).get_by_role("button", name=label, exact=True)
+        """Click the widget button in the outputs whose visible label is exactly `label`, icon aside."""
+        # A widget button's icon is a Font Awesome glyph drawn by CSS, and the glyph (a private-use
+        # character) and a space start the button's accessible name, so the name may begin with them.
+        name = re.compile(rf"^[\ue000-\uf8ff\s]*{re.escape(label)}\s*$")
+        button = self.page.locator(OUTPUTS).get_by_role("button", name=name)
         self._act(lambda: button.click(timeout=timeout_s * 1000), f"button {label!r} to be clickable", timeout_s)
         self.screenshot(f"click-{label}")
 

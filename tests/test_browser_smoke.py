@@ -11,7 +11,8 @@ from tests.browser_support import BrowserStepTimeout
 
 pytestmark = pytest.mark.browser
 
-KERNEL_CELL = "import sys\nprint('kernel:', sys.executable)"
+# The venv's prefix, not its executable: the kernel may start as .venv/bin/python3 or .venv/bin/python.
+KERNEL_CELL = "import sys\nprint('kernel:', sys.prefix)"
 
 WIDGETS_CELL = """\
 import ipywidgets as widgets
@@ -56,7 +57,7 @@ def test_browser_smoke_clicks_and_types(lab_page, jupyter_lab):
 
     lab_page.open_notebook("smoke.ipynb")
     lab_page.run_all_cells()
-    lab_page.wait_for_text(f"kernel: {sys.executable}", exact=True)
+    lab_page.wait_for_text(f"kernel: {sys.prefix}", exact=True)
     lab_page.wait_for_text("Clicks: 0", exact=True)
     lab_page.wait_for_image()
 

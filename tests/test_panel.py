@@ -305,6 +305,10 @@ def test_status_shows_server_figures_and_errors(panel, host, emulator):
     assert host.server.webhook_url in status
 
 
+def test_picker_starts_on_the_first_question(panel):
+    assert panel.picker.value == 1
+
+
 def test_question_list_follows_states(panel, emulator):
     panel.launch(2)
     _answer(emulator, ALICE, "KX2", "42")

@@ -226,8 +226,7 @@ class Panel:
         if list(self.picker.options) != options:
             value = self.picker.value
             self.picker.options = options
-            if value is not None:
-                self.picker.value = value
+            self.picker.value = value if value is not None else _next_question(snapshot)
         for question in snapshot.questions:
             self._mark(question, now)
 
@@ -303,7 +302,8 @@ class Panel:
             text = words["crowd_running"].format(participants=len(self.crowd.crowd.users))
         _set(self.crowd_status, _note(text))
         self.crowd_toggle.value = self.crowd.running
-        self.crowd_toggle.description = words["crowd_stop"] if self.crowd.running else words["crowd_start"]
+        label = words["crowd_stop"] if self.crowd.running else words["crowd_start"]
+        _set_label(self.crowd_toggle, label)
 
     def _refresh_leaderboard(self) -> None:
         words = self.words
@@ -329,7 +329,7 @@ class Panel:
         self.qr_image.layout.display = "block"
         self.qr_caption.value = (
             f'<div style="font-size:40px;font-weight:bold">{escape(question.code)}</div>'
-            f'<div style="font-family:monospace">{escape(link)}</div>'
+            f'<div style="font-family:monospace;word-break:break-all">{escape(link)}</div>'
         )
         self.answer_box.value = " | ".join(question.answers)
 
@@ -362,6 +362,7 @@ class Panel:
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
                                         layout=widgets.Layout(display="none"))
         self.qr_image = widgets.Image(format="png", layout=widgets.Layout(width="240px", height="240px", display="none"))
+        self.qr_image.add_class("quizkit-qr")
         self.qr_caption = widgets.HTML()
         self.live_counts = widgets.HTML()
         self.live_table = widgets.HTML()
@@ -369,7 +370,9 @@ class Panel:
         self.podium = widgets.HTML(_note(words["podium_none"]))
         self.leaderboard = widgets.HTML()
         self.log = widgets.HTML(layout=widgets.Layout(max_height="180px", overflow="auto"))
-        self.crowd_toggle = widgets.ToggleButton(description=words["crowd_start"], icon="users")
+        # A tooltip equal to the label, because without one the toggle's title reads "null".
+        self.crowd_toggle = widgets.ToggleButton(description=words["crowd_start"], tooltip=words["crowd_start"],
+                                                 icon="users")
         self.crowd_status = widgets.HTML()
 
         self.launch_button.on_click(self._on_launch)
@@ -497,6 +500,21 @@ def _set(widget: widgets.Widget, value: str) -> None:
     # Only a changed value reaches the browser, so an unchanged view is not redrawn.
     if widget.value != value:
         widget.value = value
+
+
+def _next_question(snapshot: LiveSnapshot) -> int | None:
+    """Return the question a host most likely acts on next: the first open one, else the first draft."""
+    for state in ("open", "draft"):
+        for question in snapshot.questions:
+            if question.state == state:
+                return question.number
+    return snapshot.questions[0].number if snapshot.questions else None
+
+
+def _set_label(button: widgets.ToggleButton, label: str) -> None:
+    if button.description != label:
+        button.description = label
+        button.tooltip = label
 
 
 def _split_answers(text: str) -> list[str]:
