@@ -4,7 +4,9 @@
     language = "it"                 # "it" or "en"
     channel = -1001234567890        # the channel's numeric id; optional
     bot_username = "quizkit_bot"    # optional; `quizkit qr` needs it before the first `serve`
-    podium_size = 3                 # optional, 1 to 10
+    podium_size = 3                 # optional, 1 to 20
+    scoring = false                 # optional; true ranks the leaderboard by speed-based points
+    leaderboard = true              # optional; false posts no leaderboard and /stats shows none
     max_connections = 40            # optional, 1 to 100
 
     [[questions]]
@@ -40,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quizkit._results import PODIUM_SIZE, PODIUM_SIZE_MAX
 from quizkit.answers import normalise, validate_answers, validate_code
 from quizkit.engine import MAX_QUESTION_CHARS
 from quizkit.errors import InvalidEventFile, InvalidQuestion
@@ -49,8 +52,8 @@ __all__ = ["EventFile", "QuestionSpec", "load_event_file", "parse_event_file"]
 
 LANGUAGES = ("it", "en")
 QUESTION_KINDS = ("text", "number", "choice")
-DEFAULT_PODIUM_SIZE = 3
-MAX_PODIUM_SIZE = 10
+DEFAULT_PODIUM_SIZE = PODIUM_SIZE
+MAX_PODIUM_SIZE = PODIUM_SIZE_MAX
 # Telegram accepts 1 to 100 simultaneous webhook connections and uses 40 by default.
 DEFAULT_MAX_CONNECTIONS = 40
 MAX_CONNECTIONS = 100
@@ -60,7 +63,8 @@ MAX_TIME_LIMIT_S = 24 * 60 * 60
 MIN_OPTIONS = 2
 MAX_OPTIONS = 10
 
-_EVENT_KEYS = ("name", "language", "channel", "bot_username", "podium_size", "max_connections", "questions")
+_EVENT_KEYS = ("name", "language", "channel", "bot_username", "podium_size", "scoring", "leaderboard",
+               "max_connections", "questions")
 _QUESTION_KEYS = ("code", "kind", "text", "answers", "options", "time_limit_s", "tolerance")
 _SECRET_KEYS = ("token", "bot_token")
 
@@ -96,6 +100,8 @@ class EventFile:
     channel_id: int | None = None
     bot_username: str | None = None
     podium_size: int = DEFAULT_PODIUM_SIZE
+    scoring: bool = False
+    leaderboard: bool = True
     max_connections: int = DEFAULT_MAX_CONNECTIONS
 
 
@@ -160,6 +166,8 @@ class _Checker:
             channel_id=self.channel(table.get("channel")),
             bot_username=self.bot_username(table.get("bot_username")),
             podium_size=self.integer(table, "podium_size", "top level", DEFAULT_PODIUM_SIZE, 1, MAX_PODIUM_SIZE),
+            scoring=self.boolean(table, "scoring", "top level", False),
+            leaderboard=self.boolean(table, "leaderboard", "top level", True),
             max_connections=self.integer(table, "max_connections", "top level", DEFAULT_MAX_CONNECTIONS, 1,
                                          MAX_CONNECTIONS),
         )
@@ -190,6 +198,13 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.fail(where, f"{key} = {value!r} is invalid; write a whole number from {low} to {high}, "
                                    f"such as {key} = {example or default}.")
+        return value
+
+    def boolean(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"{key} = {value!r} is invalid; write {key} = true or {key} = false, "
+                                   "without quotes.")
         return value
 
     def channel(self, value: Any) -> int | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from quizkit.answers import KINDS
 from quizkit.engine import Engine
 from quizkit.errors import InvalidEventFile
 from quizkit.event_file import EventFile, QuestionSpec
@@ -29,12 +28,12 @@ def open_event(store: Store, event_file: EventFile, bot_username: str) -> Engine
     stored questions the same as the file's first ones. Questions added at the end of the file are
     added to the event. Raises InvalidEventFile naming the first difference.
     """
-    _check_kinds(event_file)
     if store.event(event_file.name) is None:
         return _create(store, event_file, bot_username)
 
     engine = Engine.load(store, event_file.name)
     _check_settings(engine, event_file, bot_username)
+    _apply_settings(engine, event_file)
     stored = engine.questions()
     if len(stored) > len(event_file.questions):
         raise InvalidEventFile(
@@ -52,7 +51,9 @@ def _create(store: Store, event_file: EventFile, bot_username: str) -> Engine:
     # One transaction, so an invalid question leaves no half-created event behind.
     with store.transaction():
         engine = Engine.create_event(store, name=event_file.name, language=event_file.language,
-                                     channel_id=event_file.channel_id, bot_username=bot_username)
+                                     channel_id=event_file.channel_id, bot_username=bot_username,
+                                     podium_size=event_file.podium_size, scoring=event_file.scoring,
+                                     leaderboard=event_file.leaderboard)
         for spec in event_file.questions:
             _add(engine, spec)
     logger.info("created event %s from %s with %d questions", event_file.name, event_file.path,
@@ -61,18 +62,18 @@ def _create(store: Store, event_file: EventFile, bot_username: str) -> Engine:
 
 
 def _add(engine: Engine, spec: QuestionSpec) -> Question:
-    # NOTE: options, time_limit_s and the file's podium_size are checked by the event file parser
-    # but not yet passed on, because the engine does not take them yet.
-    return engine.add_question(text=spec.text, answers=spec.engine_answers(), code=spec.code, kind=spec.kind)
+    return engine.add_question(text=spec.text, answers=spec.engine_answers(), code=spec.code, kind=spec.kind,
+                               options=spec.options or None, time_limit_s=spec.time_limit_s)
 
 
-def _check_kinds(event_file: EventFile) -> None:
-    for spec in event_file.questions:
-        if spec.kind not in KINDS:
-            raise InvalidEventFile(
-                f"{event_file.path}: question {spec.number}: kind {spec.kind!r} is not supported by this version "
-                f"of quizkit's engine yet; use one of: {', '.join(KINDS)}."
-            )
+def _apply_settings(engine: Engine, event_file: EventFile) -> None:
+    # Unlike the language or the channel, these may change between runs: the next results post and
+    # leaderboard use them.
+    event = engine.event
+    wanted = (event_file.podium_size, event_file.scoring, event_file.leaderboard)
+    if (event.podium_size, event.scoring, event.leaderboard) != wanted:
+        engine.update_settings(podium_size=event_file.podium_size, scoring=event_file.scoring,
+                               leaderboard=event_file.leaderboard)
 
 
 def _check_settings(engine: Engine, event_file: EventFile, bot_username: str) -> None:
@@ -99,6 +100,10 @@ def _check_question(event_file: EventFile, question: Question, spec: QuestionSpe
         differences.append(f"code {question.code!r}")
     if question.answers != spec.engine_answers():
         differences.append(f"answers {list(question.answers)!r}")
+    if question.options != spec.options:
+        differences.append(f"options {list(question.options)!r}")
+    if question.time_limit_s != spec.time_limit_s:
+        differences.append(f"time_limit_s {question.time_limit_s!r}")
     if differences:
         raise InvalidEventFile(
             f"{event_file.path}: question {spec.number} differs from the stored one, which has "

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from quizkit.errors import InvalidEvent, InvalidEventFile
+from quizkit.errors import InvalidEvent, InvalidEventFile, InvalidQuestion
 from quizkit.event_file import load_event_file, parse_event_file
 from quizkit.event_setup import open_event
 from quizkit.store import Store
@@ -80,7 +80,9 @@ def test_event_file_defaults():
     (HEAD + 'channel = "@quiz"\n' + QUESTION, "key 'channel': '@quiz' is not a channel id; write the channel's numeric id"),
     (HEAD + 'channel = 42\n' + QUESTION, "42 is not a channel id"),
     (HEAD + 'bot_username = "bot"\n' + QUESTION, "key 'bot_username': 'bot' is not a Telegram username"),
-    (HEAD + 'podium_size = 0\n' + QUESTION, "podium_size = 0 is invalid; write a whole number from 1 to 10, such as podium_size = 3."),
+    (HEAD + 'podium_size = 0\n' + QUESTION, "podium_size = 0 is invalid; write a whole number from 1 to 20, such as podium_size = 3."),
+    (HEAD + 'scoring = "yes"\n' + QUESTION, "scoring = 'yes' is invalid; write scoring = true or scoring = false, without quotes."),
+    (HEAD + 'leaderboard = 0\n' + QUESTION, "leaderboard = 0 is invalid; write leaderboard = true or leaderboard = false"),
     (HEAD + 'podium_size = true\n' + QUESTION, "podium_size = True is invalid"),
     (HEAD + 'max_connections = 101\n' + QUESTION, "max_connections = 101 is invalid; write a whole number from 1 to 100"),
     (HEAD + '[[questions]]\ntext = ""\n', "question 1: key 'text' is missing or empty (''); write it as text = "),
@@ -222,11 +224,58 @@ def test_open_event_rejects_other_bot(tmp_path):
         store.close()
 
 
-def test_open_event_unsupported_kind_creates_nothing(tmp_path):
-    text = HEAD + QUESTION + '[[questions]]\nkind = "choice"\ntext = "Sky?"\noptions = ["Red", "Blue"]\n'
+def test_open_event_passes_every_setting_to_the_engine(tmp_path):
+    text = FULL.replace('bot_username = "@quizkit_test_bot"\n', 'scoring = true\nleaderboard = false\n')
     store = Store(tmp_path / "quiz.db")
     try:
-        with pytest.raises(InvalidEventFile, match="question 2: kind 'choice' is not supported by this version"):
+        engine = open_event(store, _write(tmp_path, text), "quizkit_test_bot")
+        event = engine.event
+        first, _, third = engine.questions()
+    finally:
+        store.close()
+
+    assert (event.podium_size, event.scoring, event.leaderboard) == (5, True, False)
+    assert (first.time_limit_s, first.answers) == (60, ("Roma", "Rome"))
+    assert (third.kind, third.options) == ("choice", ("Red", "Blue", "Green"))
+
+
+def test_open_event_applies_changed_settings(tmp_path):
+    store = Store(tmp_path / "quiz.db")
+    try:
+        open_event(store, _write(tmp_path, HEAD + QUESTION), "quizkit_test_bot")
+        engine = open_event(store, _write(tmp_path, HEAD + "podium_size = 10\nscoring = true\n" + QUESTION),
+                            "quizkit_test_bot")
+        reloaded = open_event(store, _write(tmp_path, HEAD + "podium_size = 10\nscoring = true\n" + QUESTION),
+                              "quizkit_test_bot")
+    finally:
+        store.close()
+
+    assert (engine.event.podium_size, engine.event.scoring, engine.event.leaderboard) == (10, True, True)
+    assert reloaded.event.podium_size == 10
+
+
+@pytest.mark.parametrize("changed, expected", [
+    ('kind = "choice"\noptions = ["Red", "Green"]\n', "options ['Red', 'Blue']"),
+    ('kind = "choice"\noptions = ["Red", "Blue"]\ntime_limit_s = 30\nanswers = ["Blue"]\n', "time_limit_s None"),
+])
+def test_open_event_rejects_changed_options_or_time_limit(tmp_path, changed, expected):
+    choice = HEAD + '[[questions]]\ntext = "Sky?"\nkind = "choice"\noptions = ["Red", "Blue"]\nanswers = ["Blue"]\n'
+    store = Store(tmp_path / "quiz.db")
+    try:
+        open_event(store, _write(tmp_path, choice), "quizkit_test_bot")
+        with pytest.raises(InvalidEventFile) as error:
+            open_event(store, _write(tmp_path, HEAD + '[[questions]]\ntext = "Sky?"\n' + changed), "quizkit_test_bot")
+    finally:
+        store.close()
+
+    assert expected in str(error.value)
+
+
+def test_open_event_engine_error_creates_nothing(tmp_path):
+    text = HEAD + QUESTION + '[[questions]]\ntext = "Quick?"\ntime_limit_s = 30\n'
+    store = Store(tmp_path / "quiz.db")
+    try:
+        with pytest.raises(InvalidQuestion, match="time limit"):
             open_event(store, _write(tmp_path, text), "quizkit_test_bot")
         names = store.event_names()
     finally:
