@@ -18,12 +18,14 @@ for the server's writes, they work after the server stops, and any thread may ca
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pandas as pd
 
 from quizkit import analysis
 from quizkit.bot.telegram import TELEGRAM_API_URL
+from quizkit.doctor import CheckResult, run_doctor
 from quizkit.engine import Engine, question_ref
 from quizkit.live import LiveSnapshot, read_live
 from quizkit.errors import QuestionNotFound, QuestionStateError
@@ -252,6 +254,30 @@ class Host:
         if self.server.running:
             return self.server.call(self.engine.leaderboard, limit)
         return self.engine.leaderboard(limit)
+
+    def checks(self, language: str = "en") -> list[CheckResult]:
+        """Run `quizkit doctor`'s checks on this host's settings and return their results, in `language`.
+
+        The token, getWebhookInfo, the channel rights, the public URL, the database and the transport
+        are checked, as `quizkit doctor` does. The checks run in a thread of their own, because a
+        notebook cell already runs inside an event loop; this call blocks until they finish.
+        """
+        settings = self.server.doctor_settings(language)
+        results: list[CheckResult] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                results.extend(run_doctor(settings))
+            except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+                failure.append(error)
+
+        worker = threading.Thread(target=run, name="quizkit-checks")
+        worker.start()
+        worker.join()
+        if failure:
+            raise failure[0]
+        return results
 
     def traffic(self) -> pd.DataFrame:
         """Return the updates received per second and kind, oldest first: columns second (UTC), kind, count.

@@ -425,3 +425,39 @@ def test_unknown_language_is_refused(host):
 
 def test_both_languages_have_the_same_labels():
     assert set(labels("it")) == set(labels("en"))
+
+
+# Event-day checks
+
+
+def test_checks_show_doctor_results(panel):
+    panel.run_checks(wait=True)
+
+    checks = panel.checks.value
+    assert checks.count("<table") == 1
+    assert re.search(r">Token</td><td[^>]*>OK</td>", checks)
+    assert re.search(r">Channel</td><td[^>]*>OK</td>", checks)
+    assert re.search(r">Public URL</td><td[^>]*>FAIL</td>", checks)
+    assert re.search(r">Database</td><td[^>]*>OK</td>", checks)
+    assert TOKEN not in checks
+    assert not panel.checks_button.disabled
+
+
+def test_checks_in_italian(host):
+    panel = Panel(host, language="it", refresh_s=3600, run_checks=False)
+    try:
+        panel.checks_button.click()
+        panel._checks_thread.join(60)
+    finally:
+        panel.stop()
+
+    assert re.search(r">Canale</td><td[^>]*>OK</td>", panel.checks.value)
+    assert "Cosa fare" in panel.checks.value
+
+
+def test_host_checks_match_the_server_settings(host, db_path):
+    results = {result.check: result for result in host.checks()}
+
+    assert list(results) == ["token", "webhook", "channel", "public_url", "database", "transport"]
+    assert results["token"].details["username"] == "quizkit_test_bot"
+    assert results["database"].details["path"] == str(db_path)

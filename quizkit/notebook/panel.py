@@ -55,12 +55,15 @@ class Panel:
 
     `language` is "it" or "en". `crowd` (a `CrowdRunner`) adds the rehearsal's crowd control. The
     refresh thread starts at once, every `refresh_s` seconds; `stop()` ends it and gives the
-    server's log lines back to the notebook.
+    server's log lines back to the notebook. With `run_checks`, `quizkit doctor`'s checks run once
+    in the background at start, and again with the panel's button.
     """
 
     def __init__(self, host: Host, language: str = "it", crowd: CrowdRunner | None = None,
-                 refresh_s: float = 1.0, table_rows: int = 20, chart_window_s: int = 300) -> None:
+                 refresh_s: float = 1.0, table_rows: int = 20, chart_window_s: int = 300,
+                 run_checks: bool = True) -> None:
         self.host = host
+        self.language = language
         self.words = labels(language)
         self.crowd = crowd
         self.refresh_s = refresh_s
@@ -88,6 +91,7 @@ class Panel:
         self.refresh()
         self._thread = threading.Thread(target=self._refresh_loop, name="quizkit-panel", daemon=True)
         self._thread.start()
+        self._checks_thread = self.run_checks() if run_checks else None
 
     # Actions, from buttons or cells
 
@@ -147,11 +151,43 @@ class Panel:
         self._refresh_leaderboard()
         self.refresh()
 
+    def run_checks(self, wait: bool = False) -> threading.Thread:
+        """Run `quizkit doctor`'s checks in a background thread and show them; return the thread.
+
+        With `wait`, return once the results show. Failed checks appear with what to do; an error
+        that stops the checks from running appears in their place.
+        """
+        with self._lock:
+            self.checks_button.disabled = True
+            self.checks.value = _note(self.words["checks_running"])
+        worker = threading.Thread(target=self._check, name="quizkit-panel-checks", daemon=True)
+        worker.start()
+        self._checks_thread = worker
+        if wait:
+            worker.join()
+        return worker
+
+    def _check(self) -> None:
+        words = self.words
+        try:
+            results = self.host.checks(self.language)
+        except Exception as error:  # noqa: BLE001 - shown in the panel; the host can run them again
+            logger.warning("The event-day checks failed to run: %s", error)
+            html = _warning(words["checks_failed"].format(error=error))
+        else:
+            columns = (words["col_check"], words["col_result"], words["col_found"], words["col_fix"])
+            rows = [(result.label, result.status.value, result.message, result.fix or "") for result in results]
+            html = _html.table(columns, rows, css_class="quizkit-checks")
+        with self._lock:
+            self.checks.value = html
+            self.checks_button.disabled = False
+
     def stop(self) -> None:
         """Stop refreshing and give the server's log lines back to the notebook. The server keeps running."""
         self._stopping.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(self.refresh_s + 5.0)
+        for thread in (self._thread, self._checks_thread):
+            if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+                thread.join(self.refresh_s + 30.0)
         self.logs.detach()
 
     def _exclusive(self):
@@ -374,10 +410,13 @@ class Panel:
         self.crowd_toggle = widgets.ToggleButton(description=words["crowd_start"], tooltip=words["crowd_start"],
                                                  icon="users")
         self.crowd_status = widgets.HTML()
+        self.checks_button = widgets.Button(description=words["run_checks"], tooltip=words["run_checks"], icon="stethoscope")
+        self.checks = widgets.HTML()
 
         self.launch_button.on_click(self._on_launch)
         self.close_button.on_click(self._on_close)
         self.end_button.on_click(self._on_end)
+        self.checks_button.on_click(lambda _button: self.run_checks())
         self.confirm_button.on_click(self._on_confirm)
         self.cancel_button.on_click(self._on_cancel)
         self.crowd_toggle.observe(self._on_crowd_toggle, names="value")
@@ -408,6 +447,7 @@ class Panel:
                 widgets.VBox([_heading(words["leaderboard"]), self.leaderboard], layout=widgets.Layout(width="50%")),
             ]),
             _heading(words["questions"]), self.questions,
+            widgets.HBox([_heading(words["checks"]), self.checks_button]), self.checks,
             _heading(words["log"]), self.log,
         ]
         return sections

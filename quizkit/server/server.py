@@ -17,6 +17,7 @@ from quizkit.bot import make_bot
 from quizkit.bot.telegram import TELEGRAM_API_URL, masked_token
 from quizkit.engine import Engine
 from quizkit.errors import QuizkitError
+from quizkit.doctor import DoctorSettings
 from quizkit.log_redaction import hide_in_logs, mask_secrets
 from quizkit.server._lock import EventLock
 from quizkit.server.outbox import OutboxSender
@@ -227,6 +228,20 @@ class Server:
             return future.result(timeout_s).pending_update_count
         finally:
             future.cancel()
+
+    def doctor_settings(self, language: str = "en") -> DoctorSettings:
+        """Return what `quizkit.doctor` should check for this server, with messages in `language`."""
+        return DoctorSettings(
+            token=self._token,
+            api_url=self._api_url.rstrip("/").removesuffix("/bot"),
+            language=language,
+            channel_id=self.engine.event.channel_id,
+            transport=self.transport,
+            public_url=self._public_url,
+            secret_token=self._secret_token,
+            self_signed=self._certificate is not None,
+            db_path=self.engine.store.path,
+        )
 
     def status(self) -> ServerStatus:
         """Return a snapshot of counters and the last error, for status displays."""
