@@ -111,21 +111,21 @@ class Kernel:
     def __init__(self) -> None:
         self.manager, self.client = start_new_kernel(kernel_name="python3")
 
-    def run(self, code: str) -> float:
+    def run(self, code: str, timeout_s: float = CELL_TIMEOUT_S) -> float:
         """Execute `code`; return the seconds from the execute request to its reply."""
         began = time.perf_counter()
         message_id = self.client.execute(code)
-        reply = self.client.get_shell_msg(timeout=CELL_TIMEOUT_S)
+        reply = self.client.get_shell_msg(timeout=timeout_s)
         while reply["parent_header"].get("msg_id") != message_id:
-            reply = self.client.get_shell_msg(timeout=CELL_TIMEOUT_S)
+            reply = self.client.get_shell_msg(timeout=timeout_s)
         latency = time.perf_counter() - began
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"Cell failed in the kernel: {reply['content'].get('evalue')}\n{code}")
         return latency
 
-    def run_for_json(self, code: str, path: Path) -> dict:
+    def run_for_json(self, code: str, path: Path, timeout_s: float = CELL_TIMEOUT_S) -> dict:
         """Execute `code`, which writes JSON to `path`, and return what it wrote."""
-        self.run(code.replace("OUT_PATH", repr(str(path))))
+        self.run(code.replace("OUT_PATH", repr(str(path))), timeout_s)
         return json.loads(path.read_text())
 
     def shutdown(self) -> None:
@@ -173,7 +173,9 @@ def run(time_scale: float, questions: int | None, soak_refreshes: int) -> dict:
             report = kernel.run_for_json(KERNEL_REPORT, Path(folder) / "report.json")
             soak = None
             if soak_refreshes:
-                soak = kernel.run_for_json(KERNEL_SOAK.format(refreshes=soak_refreshes), Path(folder) / "soak.json")
+                # A second per refresh leaves room for a machine that other work slows down.
+                soak = kernel.run_for_json(KERNEL_SOAK.format(refreshes=soak_refreshes), Path(folder) / "soak.json",
+                                           timeout_s=max(CELL_TIMEOUT_S, soak_refreshes))
             kernel.run(KERNEL_STOP)
         finally:
             kernel.shutdown()
