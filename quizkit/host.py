@@ -18,6 +18,7 @@ for the server's writes, they work after the server stops, and any thread may ca
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -29,7 +30,7 @@ from quizkit.doctor import CheckResult, run_doctor
 from quizkit.engine import Engine, question_ref
 from quizkit.live import LiveSnapshot, read_live
 from quizkit.errors import QuestionNotFound, QuestionStateError
-from quizkit.model import LeaderboardRow, Question, QuestionResult
+from quizkit.model import Event, LeaderboardRow, Question, QuestionResult
 from quizkit.server import Server, ServerNotRunning
 from quizkit.server.server import ServerStatus
 from quizkit.store import connect_reader
@@ -126,6 +127,18 @@ class Host:
         """
         self._require_running("post_leaderboard()")
         self.server.call(self.engine.post_leaderboard)
+
+    def settings(self, *, podium_size: int | None = None, scoring: bool | None = None,
+                 leaderboard: bool | None = None) -> Event:
+        """Change the event's podium size, scoring or leaderboard (None keeps one); return the event.
+
+        The next results post and leaderboard use the new settings. Through the server's loop while
+        it runs, so no update sees half a change; directly when it is stopped. Raises InvalidEvent
+        for a bad value.
+        """
+        change = functools.partial(self.engine.update_settings, podium_size=podium_size, scoring=scoring,
+                                   leaderboard=leaderboard)
+        return self.server.call(change) if self.server.running else change()
 
     def _require_running(self, call: str) -> None:
         # The engine could write to the database without the server, but then nothing would post to

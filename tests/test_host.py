@@ -395,3 +395,25 @@ def test_podium_follows_event_podium_size(host, engine, emulator):
     assert podium["rank"].tolist() == [1, 2, 3, 4]
     results_post = emulator.messages(engine.event.channel_id)[-1]["text"]
     assert [line[:2] for line in results_post.splitlines()[-4:]] == ["🥇 ", "🥈 ", "🥉 ", "💐 "]
+
+
+def test_host_settings_change_the_next_results(host, emulator):
+    host.launch(1)
+    for user in (ALICE, BOB, CARLA, DAN):
+        _answer(emulator, user, "RM1", "Rome")
+
+    event = host.settings(podium_size=4, scoring=True)
+    result = host.close(1)
+
+    assert (event.podium_size, event.scoring, event.leaderboard) == (4, True, True)
+    assert [entry.display_name for entry in result.podium] == ["Alice", "Bob Rossi", "Carla", "Dan"]
+    assert len(host.podium(1)) == 4
+
+
+def test_host_settings_while_stopped(engine, emulator):
+    host = Host(engine, TOKEN, api_url=emulator.base_url, rate_limit=False)
+
+    event = host.settings(leaderboard=False)
+
+    assert event.leaderboard is False
+    assert engine.event.leaderboard is False
