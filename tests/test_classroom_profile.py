@@ -55,6 +55,14 @@ def test_classroom_profile_number_answers():
         assert not is_correct(wrong, ["3.14 ± 0.01"], "number"), wrong
 
 
+def test_classroom_profile_choice_answers_are_options():
+    profile = classroom_profile([("Di che colore è il cielo?", ["Blu"], "choice", ["Rosso", "Blu", "Verde"])])
+
+    question = profile.questions[0]
+    assert question.answers == ("Blu",)
+    assert question.wrong_answers == ("Rosso", "Verde")
+
+
 def test_classroom_profile_plays_in_crowd():
     crowd = Crowd(_NoSink(), "token", profile=classroom_profile(QUESTIONS), seed=7)
 
@@ -68,8 +76,10 @@ def test_classroom_profile_plays_in_crowd():
         ([], "at least one question"),
         ([("Senza risposta?", [], "text")], "no accepted answers"),
         ([("Numero?", ["tanti"], "number")], "is not a number"),
+        ([("Cielo?", ["Viola"], "choice", ["Rosso", "Blu"])], r"accepts \['Viola'\], which is none of its options"),
+        ([("Cielo?", ["Rosso", "Blu"], "choice", ["Rosso", "Blu"])], "accepts every option"),
     ],
-    ids=["no-questions", "no-answers", "not-a-number"],
+    ids=["no-questions", "no-answers", "not-a-number", "answer-not-an-option", "every-option-right"],
 )
 def test_classroom_profile_rejects_invalid(questions, message):
     with pytest.raises(ValueError, match=message):

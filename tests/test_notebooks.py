@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 from contextlib import closing
 import subprocess
@@ -149,6 +150,9 @@ def test_classroom_notebook_closes_csv_questions(classroom_run):
         rows = list(csv.DictReader(file))
     assert [(text, kind) for text, kind, _ in stored] == [(row["text"], row["kind"]) for row in rows]
     assert [state for _, _, state in stored] == ["closed"] * 5
+    with closing(sqlite3.connect(db_path)) as connection:
+        options = connection.execute("SELECT options FROM questions WHERE kind = 'choice'").fetchall()
+    assert [json.loads(value) for (value,) in options] == [["Firenze", "Pisa", "Siena"]]
 
 
 def test_classroom_csv_matches_settings_cell(tmp_path, monkeypatch):
@@ -160,8 +164,12 @@ def test_classroom_csv_matches_settings_cell(tmp_path, monkeypatch):
     exec(settings, namespace)
 
     with (NOTEBOOKS / "classroom-questions.csv").open(encoding="utf-8", newline="") as file:
-        rows = [(row["text"], row["answers"].split("|"), row["kind"]) for row in csv.DictReader(file)]
+        rows = [
+            (row["text"], row["answers"].split("|"), row["kind"], *([row["options"].split("|")] if row["options"] else []))
+            for row in csv.DictReader(file)
+        ]
     assert namespace["QUESTIONS"] == rows
+    assert rows[4] == ("In quale città si trova la Torre pendente?", ["Pisa"], "choice", ["Firenze", "Pisa", "Siena"])
     assert namespace["REHEARSAL"] is (not namespace["BOT_TOKEN"])
 
 

@@ -256,21 +256,21 @@ PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CODEWEEK20
 _UNSURE = "non lo so"
 
 
-def classroom_profile(questions: Sequence[tuple[str, Sequence[str], str]]) -> Profile:
+def classroom_profile(questions: Sequence[tuple]) -> Profile:
     """Return the classroom profile (25 students) playing `questions`, given as (text, accepted answers, kind).
 
-    Kind is "text" or "number". The crowd types one of a text question's accepted answers or a wrong
-    one: the other text questions' first answers or "non lo so". For a number question it types the
-    accepted value with a dot or a comma, or a value outside the tolerance. Answer counts and correct
-    shares repeat the classroom profile's five questions in turn.
+    Kind is "text", "number" or "choice"; a choice question adds its options as a fourth item. The
+    crowd types one of a text question's accepted answers or a wrong one: the other text questions'
+    first answers or "non lo so". For a number question it types the accepted value with a dot or a
+    comma, or a value outside the tolerance. For a choice question it types the right option or
+    another one, as a student who writes instead of tapping. Answer counts and correct shares
+    repeat the classroom profile's five questions in turn.
     """
     if not questions:
         raise ValueError("The classroom profile needs at least one question; pass (text, answers, kind) tuples.")
 
-    firsts = [str(answers[0]) for _, answers, kind in questions if answers and kind == "text"]
-    profile_questions = tuple(
-        _classroom_question(text, tuple(answers), kind, firsts) for text, answers, kind in questions
-    )
+    firsts = [str(question[1][0]) for question in questions if question[1] and question[2] == "text"]
+    profile_questions = tuple(_classroom_question(*question, firsts=firsts) for question in questions)
     count = len(profile_questions)
     return replace(
         CLASSROOM,
@@ -281,13 +281,26 @@ def classroom_profile(questions: Sequence[tuple[str, Sequence[str], str]]) -> Pr
     )
 
 
-def _classroom_question(text: str, answers: tuple[str, ...], kind: str, firsts: list[str]) -> ProfileQuestion:
+def _classroom_question(text: str, answers: Sequence[str], kind: str, options: Sequence[str] = (), *,
+                        firsts: list[str]) -> ProfileQuestion:
+    answers = tuple(answers)
     if not answers:
         raise ValueError(f"Question {text!r} has no accepted answers; the simulated class needs one to answer right.")
     if kind == "number":
         return _number_question(text, answers)
+    if kind == "choice":
+        return _choice_question(text, answers, tuple(options))
 
     wrong = tuple(item for item in (*firsts, _UNSURE) if not is_correct(item, answers))
+    return ProfileQuestion(text, answers, wrong)
+
+
+def _choice_question(text: str, answers: tuple[str, ...], options: tuple[str, ...]) -> ProfileQuestion:
+    wrong = tuple(option for option in options if not is_correct(option, answers))
+    if len(wrong) == len(options):
+        raise ValueError(f"Choice question {text!r} accepts {list(answers)!r}, which is none of its options {list(options)!r}.")
+    if not wrong:
+        raise ValueError(f"Choice question {text!r} accepts every option {list(options)!r}, so nobody can answer wrong.")
     return ProfileQuestion(text, answers, wrong)
 
 
