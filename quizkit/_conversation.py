@@ -254,6 +254,12 @@ class Turn:
         return self.texts.registration_confirm()
 
     def _registration_step(self, text: str) -> str:
+        # A question's code in the middle of a registration is a participant who scanned or typed the
+        # code on screen: the question wins, as with /start CODE, and /register starts over.
+        question = find_question_by_code(self.store, self.event, text)
+        if question is not None and question.state is not QuestionState.DRAFT:
+            return self._select_question(question)
+
         step = self.state.registration_step
         if step == STEP_CONFIRM:
             return self._confirm_registration(text)

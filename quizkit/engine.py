@@ -335,6 +335,11 @@ class Engine:
                 accepted = question.answers
             else:
                 accepted = validate_answers(answers, question.kind, label, question.options)
+            if not accepted and question.answers:
+                raise InvalidQuestion(
+                    f"{label}: answers={list(answers)!r} gives no accepted answer; pass answers=None to keep "
+                    f"{list(question.answers)!r}, or give at least one answer."
+                )
             if not accepted:
                 raise InvalidQuestion(
                     f"{label} has no accepted answers; pass them when closing, e.g. "

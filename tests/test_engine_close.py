@@ -368,3 +368,13 @@ def test_close_rejects_overlong_accepted_answer(quiz):
 def test_add_question_rejects_overlong_accepted_answer(quiz):
     with pytest.raises(InvalidQuestion, match="has 5000 characters, more than the 200 that fit"):
         quiz.add_question(text="Long?", answers=["B" * 5000])
+
+
+def test_close_with_empty_answers_keeps_nothing_and_says_why(quiz):
+    quiz.open_question(1)
+
+    with pytest.raises(InvalidQuestion, match=r"Question 1 \(KX1\): answers=\[\] gives no accepted answer; pass "
+                                              r"answers=None to keep \['Roma', 'Rome'\]"):
+        quiz.close_question(1, answers=[])
+
+    assert quiz.question(1).state is QuestionState.OPEN

@@ -300,3 +300,29 @@ def test_registration_keeps_selected_question(quiz, chat):
     reply = chat.send(ANNA, "Roma")
 
     assert reply.startswith("Got it! Your answer to question 1: <b>Roma</b>")
+
+
+@pytest.mark.parametrize("steps", [["/register"], ["/register", "yes"], ["/register", "yes", "The Owls"]],
+                         ids=["at-confirm", "at-team-name", "at-head-count"])
+def test_question_code_during_registration_selects_the_question(quiz, chat, steps):
+    quiz.open_question(1)
+    for text in steps:
+        chat.send(ANNA, text)
+
+    selected = chat.send(ANNA, "kx1")
+    answered = chat.send(ANNA, "Roma")
+
+    assert selected.startswith("<b>Question 1</b>")
+    assert "Send me your answer in a message." in selected
+    assert "Roma" in answered
+    assert quiz.store.answer(quiz.question(1).id, ANNA.user_id).raw_text == "Roma"
+    participant = quiz.store.participant(quiz.event.id, ANNA.user_id)
+    assert participant.team_name is None
+
+
+def test_draft_question_code_during_registration_is_a_team_name(quiz, chat):
+    _register_until_head_count(chat, team_name="KX1")
+
+    participant_step = quiz.store.conversation(quiz.event.id, ANNA.user_id)
+
+    assert participant_step.pending_team_name == "KX1"
