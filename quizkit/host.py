@@ -259,6 +259,15 @@ class Host:
             per_second[sample.second] = per_second.get(sample.second, 0) + sample.count
         return sorted(per_second.items())
 
+    def result(self, question: int | str) -> QuestionResult:
+        """Return a question's totals and podium as its results post shows them; a preview while it is open.
+
+        Through the server's loop while it runs; directly when it is stopped.
+        """
+        if self.server.running:
+            return self.server.call(self.engine.result, question)
+        return self.engine.result(question)
+
     def standings(self, limit: int | None = None) -> list[LeaderboardRow]:
         """Return the engine's leaderboard rows (the first `limit`), as the channel post shows them.
 

@@ -168,9 +168,12 @@ def test_button_errors_show_in_the_panel_not_as_tracebacks(panel, host):
 
     panel.launch_button.click()  # a closed question cannot open again
 
-    assert panel.message.value.startswith('<span style="color:#b00020">Launch failed: Question 1')
-    assert "is already closed and cannot be reopened" in panel.message.value
-    assert any("Launch failed" in line for line in panel.logs.lines())
+    assert panel.message.value == (
+        '<span style="color:#b00020">Launch failed: the question is not in a state that allows it (a closed '
+        'question cannot open again, a question to launch cannot close, and a closed one keeps its answers).</span>'
+    )
+    assert any("Launch failed: Question 1 (RM1) is already closed and cannot be reopened" in line
+               for line in panel.logs.lines())
     with pytest.raises(QuestionStateError):
         panel.launch(1)  # from a cell, the error is raised
 
@@ -461,3 +464,73 @@ def test_host_checks_match_the_server_settings(host, db_path):
     assert list(results) == ["token", "webhook", "channel", "public_url", "database", "transport"]
     assert results["token"].details["username"] == "quizkit_test_bot"
     assert results["database"].details["path"] == str(db_path)
+
+
+# Views that follow the event
+
+
+def test_picking_a_question_shows_its_answers(panel):
+    panel.launch(1)
+    panel.launch(2)
+
+    panel.picker.value = 1
+    assert panel.answer_box.value == "Rome | Roma"
+    panel.answer_box.value = "Rome"
+    panel.refresh()  # a refresh that changes the picker's labels keeps what the host typed
+    assert panel.answer_box.value == "Rome"
+
+    panel.picker.value = 2
+    assert panel.answer_box.value == "42"
+
+
+def test_launch_and_close_from_elsewhere_show_in_the_panel(panel, host, emulator):
+    host.launch(1)
+    panel.refresh()
+
+    assert "RM1" in panel.qr_caption.value
+    assert ">RM1<" in panel.projector.body.value
+
+    _answer(emulator, ALICE, "RM1", "Rome")
+    host.close(1)
+    panel.refresh()
+
+    assert "🥇" in panel.podium.value and "Alice" in panel.podium.value
+    assert "🥇 Alice" in panel.projector.body.value
+    assert "Alice" in panel.leaderboard.value
+
+
+def test_two_panels_keep_logging_until_the_last_stops(host):
+    quizkit_logger = logging.getLogger("quizkit")
+    before = (quizkit_logger.propagate, quizkit_logger.level)
+    first = Panel(host, language="it", refresh_s=3600, run_checks=False)
+    second = Panel(host, language="en", refresh_s=3600, run_checks=False)
+
+    first.stop()
+    logging.getLogger("quizkit.engine").info("still logging")
+
+    assert any("still logging" in line for line in second.logs.lines())
+    second.stop()
+    assert (quizkit_logger.propagate, quizkit_logger.level) == before
+
+
+def test_end_confirmation_names_its_action(panel):
+    panel.end_button.click()
+
+    assert panel.confirm_button.description == "Yes, end the event"
+    panel.cancel_button.click()
+    panel.launch(1)
+    panel.close_button.click()
+    assert panel.confirm_button.description == "Yes, close it"
+
+
+def test_confirmation_clears_an_old_warning(panel):
+    panel.launch(1)
+    panel.answer_box.value = ""
+    panel.close_button.click()
+    assert "Write the correct answer" in panel.message.value
+
+    panel.answer_box.value = "Rome"
+    panel.close_button.click()
+
+    assert panel.message.value == ""
+    assert panel.confirm_box.layout.display == "flex"

@@ -90,6 +90,14 @@ _LABELS = {
         "col_result": "Result",
         "col_found": "Found",
         "col_fix": "What to do",
+        "checks_rehearsal": "This is a rehearsal on a local emulator: the checks show what a real event "
+                            "would need, so the public URL fails until you set one.",
+        "error_not_running": "the bot is not running; run the start cell again.",
+        "error_state": "the question is not in a state that allows it (a closed question cannot open again, "
+                       "a question to launch cannot close, and a closed one keeps its answers).",
+        "error_answers": "the correct answers are not valid for this question; check them and try again.",
+        "error_other": "{error}",
+        "confirm_end_button": "Yes, end the event",
         "end_event": "End the event",
         "confirm_end": "Post the final leaderboard to the channel and stop the simulated crowd? "
                        "The bot keeps answering until you stop it.",
@@ -180,6 +188,14 @@ _LABELS = {
         "col_result": "Esito",
         "col_found": "Trovato",
         "col_fix": "Cosa fare",
+        "checks_rehearsal": "Questa è una prova su un emulatore locale: i controlli mostrano che cosa "
+                            "servirebbe a una gara vera, quindi l'URL pubblico non passa finché non ne date uno.",
+        "error_not_running": "il bot non è attivo; eseguite di nuovo la cella di avvio.",
+        "error_state": "lo stato della domanda non lo permette (una domanda chiusa non si riapre, una da "
+                       "lanciare non si chiude, e una chiusa tiene le sue risposte).",
+        "error_answers": "le risposte giuste non vanno bene per questa domanda; controllatele e riprovate.",
+        "error_other": "{error}",
+        "confirm_end_button": "Sì, termina l'evento",
         "end_event": "Termina l'evento",
         "confirm_end": "Pubblicare sul canale la classifica finale e fermare il pubblico simulato? "
                        "Il bot continua a rispondere finché non lo fermate.",

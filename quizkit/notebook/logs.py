@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from dataclasses import dataclass, field
 
 
 __all__ = ["SERVER_LOGGERS", "LogBuffer"]
@@ -31,6 +32,20 @@ SERVER_LOGGERS = {
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+@dataclass
+class _Taken:
+    """A logger's own settings while buffers hold it, and the buffers that do."""
+
+    propagate: bool
+    level: int
+    buffers: set = field(default_factory=set)
+
+
+# Loggers that buffers hold now, by name; one lock for all, because panels attach from any thread.
+_TAKEN: dict[str, _Taken] = {}
+_TAKEN_LOCK = threading.Lock()
+
+
 class LogBuffer(logging.Handler):
     """A handler that keeps the last `capacity` formatted lines; safe to use from any thread.
 
@@ -46,7 +61,7 @@ class LogBuffer(logging.Handler):
         self._lines: deque[str] = deque(maxlen=capacity)
         self._lines_lock = threading.Lock()
         self._written = 0
-        self._saved: dict[str, tuple[bool, int]] = {}
+        self._names: tuple[str, ...] = ()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -69,24 +84,37 @@ class LogBuffer(logging.Handler):
         return self._written
 
     def attach(self, levels: dict[str, int] = SERVER_LOGGERS) -> LogBuffer:
-        """Take the records of the loggers in `levels` from their level up; they reach this buffer only."""
-        for name, level in levels.items():
-            logger = logging.getLogger(name)
-            if name not in self._saved:
-                self._saved[name] = (logger.propagate, logger.level)
-            logger.addHandler(self)
-            logger.propagate = False
-            logger.setLevel(level)
+        """Take the records of the loggers in `levels` from their level up; they reach this buffer only.
+
+        Several buffers may be attached at once, one per panel: each gets every record, and the
+        loggers get their settings back when the last one detaches.
+        """
+        with _TAKEN_LOCK:
+            for name, level in levels.items():
+                logger = logging.getLogger(name)
+                holders = _TAKEN.setdefault(name, _Taken(logger.propagate, logger.level))
+                holders.buffers.add(self)
+                logger.addHandler(self)
+                logger.propagate = False
+                logger.setLevel(level)
+            self._names = tuple(levels)
         return self
 
     def detach(self) -> None:
-        """Give the loggers back their handlers, propagation and levels as `attach` found them."""
-        for name, (propagate, level) in self._saved.items():
-            logger = logging.getLogger(name)
-            logger.removeHandler(self)
-            logger.propagate = propagate
-            logger.setLevel(level)
-        self._saved.clear()
+        """Stop taking records; the last buffer to detach gives the loggers back their settings."""
+        with _TAKEN_LOCK:
+            for name in self._names:
+                logger = logging.getLogger(name)
+                logger.removeHandler(self)
+                taken = _TAKEN.get(name)
+                if taken is None:
+                    continue
+                taken.buffers.discard(self)
+                if not taken.buffers:
+                    logger.propagate = taken.propagate
+                    logger.setLevel(taken.level)
+                    del _TAKEN[name]
+            self._names = ()
 
     def _line(self, record: logging.LogRecord) -> str:
         exc_info, record.exc_info, record.exc_text = record.exc_info, None, None

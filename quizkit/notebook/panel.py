@@ -27,7 +27,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from quizkit._text import shorten
+from quizkit.errors import InvalidQuestion, QuestionStateError
 from quizkit.host import Host
+from quizkit.server import ServerNotRunning
 from quizkit.live import LiveSnapshot
 from quizkit.model import QuestionResult
 from quizkit.notebook import _html
@@ -82,6 +84,10 @@ class Panel:
         self._markers: list[Marker] = []
         self._known_states: dict[int, str] = {}
         self._confirmed: tuple[str, Callable[[], object]] | None = None
+        self._shown: tuple[int, str] | None = None
+        self._answers_by_number: dict[int, tuple[str, ...]] = {}
+        self._picked: int | None = None
+        self._updating_picker = False
 
         self.logs = LogBuffer().attach()
         self.chart = RateChart(self.words["chart"], self.words["chart_y"], self.words["chart_x"], chart_window_s)
@@ -102,12 +108,11 @@ class Panel:
         """
         with self._exclusive():
             opened = self.host.launch(question)
-            link = deep_link(self.host.engine.event.bot_username, opened.code)
-            png = qr_png_bytes(link)
             with self._lock:
-                self._show_qr(opened, link, png)
-                self.projector.show_question(opened.number, opened.code, opened.text, link, png)
+                self._show_open(opened)
                 self.picker.value = opened.number
+                self._picked = opened.number
+                self.answer_box.value = " | ".join(opened.answers)
                 self.message.value = _note(self.words["launched"].format(number=opened.number, code=opened.code))
             if self.crowd is not None:
                 self.crowd.launched(opened.number, opened.code)
@@ -124,9 +129,7 @@ class Panel:
             result = self.host.close(question, answers)
             closed = result.question
             with self._lock:
-                self.last_result = result
-                self._show_podium(result)
-                self.projector.show_podium(closed.number, closed.code, closed.answers, result.podium)
+                self._show_closed(result)
                 self.message.value = _note(self.words["closed"].format(
                     number=closed.number, code=closed.code, correct=result.correct, answers=result.answers))
             if self.crowd is not None:
@@ -178,6 +181,8 @@ class Panel:
             columns = (words["col_check"], words["col_result"], words["col_found"], words["col_fix"])
             rows = [(result.label, result.status.value, result.message, result.fix or "") for result in results]
             html = _html.table(columns, rows, css_class="quizkit-checks")
+            if self.crowd is not None:
+                html = _note(words["checks_rehearsal"]) + html
         with self._lock:
             self.checks.value = html
             self.checks_button.disabled = False
@@ -204,6 +209,7 @@ class Panel:
         status = self.host.status()
         pending = self._pending_updates(status.running)
         now = time.time()
+        self._follow(snapshot)
         with self._lock:
             self._update_status(status, snapshot, pending)
             self._update_questions(snapshot, now)
@@ -258,11 +264,18 @@ class Panel:
         columns = ("#", words["code"], words["text"], words["state"], words["answers"])
         _set(self.questions, _html.table(columns, rows, css_class="quizkit-questions"))
 
+        self._answers_by_number = {question.number: question.answers for question in snapshot.questions}
         options = [(f"{number} · {code} · {state}", number) for number, code, _, state, _ in rows]
         if list(self.picker.options) != options:
             value = self.picker.value
-            self.picker.options = options
-            self.picker.value = value if value is not None else _next_question(snapshot)
+            self._updating_picker = True
+            try:
+                self.picker.options = options
+                self.picker.value = value if value is not None else _next_question(snapshot)
+            finally:
+                self._updating_picker = False
+            if self._picked is None:
+                self._on_pick({"new": self.picker.value})
         for question in snapshot.questions:
             self._mark(question, now)
 
@@ -360,23 +373,46 @@ class Panel:
 
     # Views
 
-    def _show_qr(self, question, link: str, png: bytes) -> None:
+    def _show_open(self, question) -> None:
+        """Show an open question's QR code, in the panel and on the projector, and its accepted answers."""
+        link = deep_link(self.host.engine.event.bot_username, question.code)
+        png = qr_png_bytes(link)
         self.qr_image.value = png
         self.qr_image.layout.display = "block"
         self.qr_caption.value = (
             f'<div style="font-size:40px;font-weight:bold">{escape(question.code)}</div>'
             f'<div style="font-family:monospace;word-break:break-all">{escape(link)}</div>'
         )
-        self.answer_box.value = " | ".join(question.answers)
+        self.projector.show_question(question.number, question.code, question.text, link, png)
+        self._shown = (question.number, "open")
 
-    def _show_podium(self, result: QuestionResult) -> None:
+    def _show_closed(self, result: QuestionResult) -> None:
+        """Show a closed question's podium, in the panel and on the projector."""
         closed = result.question
+        self.last_result = result
         title = self.words["podium_title"].format(number=closed.number, code=closed.code,
                                                   answers=" / ".join(closed.answers))
         rows = [(MEDALS.get(entry.rank, entry.rank), entry.display_name, f"{entry.delay_s:.2f}") for entry in result.podium]
         columns = (self.words["col_position"], self.words["col_participant"], self.words["col_delay"])
         self.podium.value = (f"<b>{escape(title)}</b>"
                              + _html.table(columns, rows, size="18px", css_class="quizkit-podium"))
+        self.projector.show_podium(closed.number, closed.code, closed.answers, result.podium)
+        self._shown = (closed.number, "closed")
+
+    def _follow(self, snapshot: LiveSnapshot) -> None:
+        # Launches and closes made elsewhere (a cell, another panel, the command line, a time limit)
+        # show here too: the views follow the most recently opened question's state.
+        current = snapshot.current
+        if current is None or (current.number, current.state) == self._shown:
+            return
+        if current.state == "open":
+            with self._lock:
+                self._show_open(current)
+        elif current.state == "closed":
+            result = self.host.result(current.number)
+            with self._lock:
+                self._show_closed(result)
+            self._refresh_leaderboard()
 
     def _build(self) -> None:
         words = self.words
@@ -420,6 +456,7 @@ class Panel:
         self.confirm_button.on_click(self._on_confirm)
         self.cancel_button.on_click(self._on_cancel)
         self.crowd_toggle.observe(self._on_crowd_toggle, names="value")
+        self.picker.observe(self._on_pick, names="value")
 
         self.widget = widgets.VBox(self._sections())
         self.widget.add_class("quizkit-panel")
@@ -454,6 +491,15 @@ class Panel:
 
     # Button handlers: errors show in the panel and the log, never as a traceback.
 
+    def _on_pick(self, change: dict) -> None:
+        # Picking another question shows its accepted answers for Close; the options changing under
+        # the same pick keep what the host typed.
+        number = change["new"]
+        if self._updating_picker or number is None or number == self._picked:
+            return
+        self._picked = number
+        self.answer_box.value = " | ".join(self._answers_by_number.get(number, ()))
+
     def _on_launch(self, _button=None) -> None:
         number = self.picker.value
         if number is not None:
@@ -470,16 +516,19 @@ class Panel:
         question = next((q for q in self.host.live(number, limit=0).questions if q.number == number), None)
         code = question.code if question else str(number)
         prompt = self.words["confirm_close"].format(number=number, code=code, answers=" / ".join(answers))
-        self._ask(prompt, self.words["close"], lambda: self.close(number, answers))
+        self._ask(prompt, self.words["confirm"], self.words["close"], lambda: self.close(number, answers))
 
     def _on_end(self, _button=None) -> None:
-        self._ask(self.words["confirm_end"], self.words["end_event"], self.end_event)
+        self._ask(self.words["confirm_end"], self.words["confirm_end_button"], self.words["end_event"], self.end_event)
 
-    def _ask(self, prompt: str, action: str, run: Callable[[], object]) -> None:
+    def _ask(self, prompt: str, confirm_label: str, action: str, run: Callable[[], object]) -> None:
         # The confirmation row runs the last action requested, and Cancel drops it.
         with self._lock:
             self._confirmed = (action, run)
             self.confirm_text.value = escape(prompt)
+            self.confirm_button.description = confirm_label
+            self.confirm_button.tooltip = confirm_label
+            self.message.value = ""
             self.confirm_box.layout.display = "flex"
 
     def _on_confirm(self, _button=None) -> None:
@@ -510,7 +559,20 @@ class Panel:
         except Exception as error:  # noqa: BLE001 - a host sees the reason in the panel and the log
             logger.warning("%s failed: %s", action, error)
             with self._lock:
-                self.message.value = _warning(self.words["failed"].format(action=action, error=error))
+                self.message.value = _warning(self.words["failed"].format(action=action, error=self._explain(error)))
+
+    def _explain(self, error: Exception) -> str:
+        """Say what went wrong in the panel's language; the log keeps the full English message."""
+        words = self.words
+        if isinstance(error, ServerNotRunning):
+            return words["error_not_running"]
+        if isinstance(error, QuestionStateError):
+            return words["error_state"]
+        if isinstance(error, InvalidQuestion):
+            return words["error_answers"]
+        if isinstance(error, RuntimeError) and str(error) == words["busy"]:
+            return words["busy"]
+        return words["error_other"].format(error=error)
 
     def _set_buttons_enabled(self, enabled: bool) -> None:
         with self._lock:
