@@ -9,6 +9,7 @@ with the Bot API envelope, `{"ok": true, "result": ...}` or `{"ok": false, "erro
     POST /_emulator/channels       {"token", "chat_id", "title", "bot_is_admin"?, "admin_rights"?}
     POST /_emulator/bot<token>/send_text       {"user": {"user_id", "first_name", ...}, "text", "chat_id"?}
     POST /_emulator/bot<token>/send_update     an update payload without update_id  -> update_id
+                                               (?unfiltered=true: any update type, allowed_updates ignored)
     POST /_emulator/bot<token>/wait_delivered?timeout=S                              -> true or false
     GET  /_emulator/bot<token>/calls?method=sendMessage
     GET  /_emulator/bot<token>/stats
@@ -42,7 +43,7 @@ class EmulatorControl(Protocol):
     def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = ...,
                     admin_rights: dict[str, bool] | None = ...) -> None: ...
     def send_text(self, token: str, user: SimUser, text: str, *, chat_id: int | None = ...) -> int: ...
-    def send_update(self, token: str, payload: dict[str, Any]) -> int: ...
+    def send_update(self, token: str, payload: dict[str, Any], *, unfiltered: bool = ...) -> int: ...
     def messages(self, chat_id: int) -> list[dict[str, Any]]: ...
     def message_versions(self, chat_id: int, message_id: int) -> list[dict[str, Any]]: ...
     def calls(self, token: str, method: str | None = ...) -> list[dict[str, Any]]: ...
@@ -102,7 +103,8 @@ def _control_routes(service: BotApiService, control: EmulatorControl) -> list[Ro
         return control.send_text(_token(request), user, body["text"], chat_id=None if chat_id is None else int(chat_id))
 
     async def send_update(request: Request) -> Any:
-        return control.send_update(_token(request), await _json_body(request))
+        unfiltered = request.query_params.get("unfiltered", "false").lower() == "true"
+        return control.send_update(_token(request), await _json_body(request), unfiltered=unfiltered)
 
     async def wait_delivered(request: Request) -> Any:
         timeout = float(request.query_params.get("timeout", "10"))

@@ -239,15 +239,17 @@ class Emulator:
             answer = self._world.require_bot(token).callback_answers.get(query_id)
             return None if answer is None else dict(answer)
 
-    def send_update(self, token: str, payload: dict[str, Any]) -> int:
+    def send_update(self, token: str, payload: dict[str, Any], *, unfiltered: bool = False) -> int:
         """Queue `payload` (an update without update_id) for the bot and return its update_id.
 
-        Raises ValueError for a payload that is not a single update type with its object, and
-        LookupError for an unknown token.
+        With `unfiltered`, the update goes out even when its type is unknown to the emulator or
+        excluded by the bot's allowed_updates, as a newer Bot API or a stale allowed_updates list
+        would send it. Raises ValueError for a payload that is not a single update type with its
+        object, and LookupError for an unknown token.
         """
         with self._world.lock:
             bot = self._world.require_bot(token)
-            update_id = self._world.queue_update(bot, payload)
+            update_id = self._world.queue_update(bot, payload, unfiltered)
         service = self._service
         if service is not None:
             service.notify(token)

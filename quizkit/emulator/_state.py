@@ -203,19 +203,20 @@ class World:
             chat.admin_rights = dict(admin_rights or {})
             return chat
 
-    def queue_update(self, bot: Bot, payload: dict[str, Any]) -> int:
+    def queue_update(self, bot: Bot, payload: dict[str, Any], unfiltered: bool = False) -> int:
         """Queue `payload` under the bot's next update_id and return that id.
 
         An update type that allowed_updates excludes still takes an id but is not queued. Missing
         message ids and dates of new messages are filled in. Raises ValueError for a payload that
-        is not one update type with its object.
+        is not one update type with its object. With `unfiltered`, an update type unknown to the
+        emulator is accepted and allowed_updates is not applied.
         """
-        update_type, body = _validate_payload(payload)
+        update_type, body = _validate_payload(payload, unfiltered)
         with self.lock:
             order_key = self._register_sender(bot, update_type, body)
             update_id = bot.next_update_id
             bot.next_update_id += 1
-            if not bot.allows(update_type):
+            if not unfiltered and not bot.allows(update_type):
                 bot.counters.updates_filtered += 1
                 return update_id
 
@@ -324,7 +325,7 @@ class World:
             }
 
 
-def _validate_payload(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _validate_payload(payload: dict[str, Any], unfiltered: bool = False) -> tuple[str, dict[str, Any]]:
     if not isinstance(payload, dict):
         raise ValueError(f"An update payload must be a dict, got {type(payload).__name__}.")
     if "update_id" in payload:
@@ -333,7 +334,7 @@ def _validate_payload(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         raise ValueError(f"An update carries exactly one update type, got keys {sorted(payload)!r}.")
 
     update_type, body = next(iter(payload.items()))
-    if update_type not in UPDATE_TYPES:
+    if update_type not in UPDATE_TYPES and not unfiltered:
         raise ValueError(f"Unknown update type {update_type!r}; expected one of {sorted(UPDATE_TYPES)}.")
     if not isinstance(body, dict):
         raise ValueError(f"The {update_type!r} object must be a dict, got {type(body).__name__}.")

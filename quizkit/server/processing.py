@@ -11,6 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from quizkit.bot import to_incoming
+from quizkit.bot.incoming import update_type
 from quizkit.engine import Engine
 from quizkit.model import CallbackAnswer, Outgoing, Reply
 from quizkit.server.traffic import Traffic
@@ -88,7 +89,7 @@ class UpdateProcessor:
         except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
             self.reject(f"update {update.update_id} has an invalid shape: {type(error).__name__}: {error}")
             return []
-        self._traffic.count(incoming.kind.value if incoming else _update_type(update))
+        self._traffic.count(incoming.kind.value if incoming else update_type(update))
         if incoming is None:
             return []
 
@@ -153,10 +154,3 @@ def method_call(reply: Outgoing) -> dict:
             "inline_keyboard": [[{"text": button.text, "callback_data": button.data} for button in row] for row in reply.keyboard]
         }
     return call
-
-
-def _update_type(update: Update) -> str:
-    for name in ("channel_post", "edited_channel_post", "callback_query", "my_chat_member", "chat_member"):
-        if getattr(update, name, None) is not None:
-            return name
-    return "other"

@@ -30,9 +30,9 @@ logger = logging.getLogger("quizkit.server")
 T = TypeVar("T")
 
 # The update types that setWebhook and getUpdates ask for; Telegram drops the others unsent.
-# NOTE: callback_query is asked for the inline keyboards of choice questions. Until the bot handles
-# them, such updates are acknowledged and ignored.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# callback_query carries taps on the buttons of choice questions, and my_chat_member tells when a
+# participant blocks or restarts the bot. `quizkit.bot.incoming` has a rule for every other type too.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 WEBHOOK_PATH = "/webhook"
 HOUSEKEEPING_PERIOD_S = 1.0
 SHUTDOWN_GRACE_S = 15.0
@@ -59,6 +59,8 @@ class ServerStatus:
     posts_sent: int
     errors: int
     last_error: str | None
+    # Updates acknowledged but ignored because they were malformed or forged.
+    updates_rejected: int = 0
 
 
 class Server:
@@ -247,6 +249,7 @@ class Server:
             posts_sent=outbox.sent if outbox else 0,
             errors=errors,
             last_error=last_error,
+            updates_rejected=processor.rejected if processor else 0,
         )
 
     # The server thread.
