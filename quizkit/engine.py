@@ -227,6 +227,7 @@ class Engine:
             number = self.store.next_question_number(self._event.id)
             label = f"question {number}"
             choices = validate_options(options, kind, label)
+            _check_question_length(question_text, choices)
             accepted = validate_answers(answers, kind, label, choices)
             limit = _checked_time_limit(time_limit_s, accepted, label)
             existing = self.store.questions(self._event.id)
@@ -621,6 +622,20 @@ def _checked_settings(
         current.scoring if scoring is None else scoring,
         current.leaderboard if leaderboard is None else leaderboard,
     )
+
+
+def _check_question_length(text: str, options: tuple[str, ...]) -> None:
+    """Raise InvalidQuestion when the text and the numbered options together exceed MAX_QUESTION_CHARS.
+
+    Every message that shows the question shows its options too, so both share the budget.
+    """
+    options_chars = sum(len(f"\n{index}. {option}") for index, option in enumerate(options, 1))
+    total = len(text) + options_chars
+    if options and total > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(
+            f"Question text and options have {total} characters together, more than the {MAX_QUESTION_CHARS} "
+            f"that fit in a channel post; shorten the text by {total - MAX_QUESTION_CHARS} characters."
+        )
 
 
 def _checked_time_limit(time_limit_s: float | None, accepted: tuple[str, ...], label: str) -> float | None:
