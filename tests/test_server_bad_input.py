@@ -48,7 +48,7 @@ def _errors_logged(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("update_id", [True, 0, -5, 2.5, "7", None])
+@pytest.mark.parametrize("update_id", [True, 0, -5, 2.5, "7", None, 2**63])
 def test_webhook_invalid_update_id_ignored(server, engine, caplog, update_id):
     response = _post(server, json.dumps(_message_update(update_id)))
 
@@ -65,6 +65,8 @@ def test_webhook_invalid_update_id_ignored(server, engine, caplog, update_id):
     ("list username", _message_update(9004, sender={"id": 5, "is_bot": False, "first_name": "E", "username": ["x"]})),
     ("object first name", _message_update(9005, sender={"id": 5, "is_bot": False, "first_name": {"a": 1}})),
     ("no chat", _message_update(9006, chat=False)),
+    ("user id over 64 bits", _message_update(9008, sender={"id": 2**63, "is_bot": False, "first_name": "Eve"})),
+    ("chat id over 64 bits", _message_update(9009, chat={"id": -(2**63), "type": "private"})),
     ("no date", {"update_id": 9007, "message": {"message_id": 1, "chat": {"id": 5, "type": "private"}, "text": "x"}}),
 ])
 def test_webhook_forged_field_types_ignored(server, engine, caplog, case, update):

@@ -70,6 +70,16 @@ def update_type(update: Update) -> str:
     return "other"
 
 
+# SQLite stores 64-bit signed integers, and Telegram's ids use at most 52 significant bits, so a
+# larger id comes only from a forged update and would fail to store.
+MAX_ID = 2**63 - 1
+
+
+def is_telegram_id(value: object) -> bool:
+    """Return True for an int (bool excluded) that fits SQLite's 64-bit INTEGER."""
+    return type(value) is int and -MAX_ID <= value <= MAX_ID
+
+
 class InvalidUpdate(ValueError):
     """An update whose fields have types Telegram never sends; only a forged request has them."""
 
@@ -102,10 +112,10 @@ def _callback_incoming(update_id: int, query: CallbackQuery, received_at: dateti
     chat_id, chat_type, message_id = user.id, "private", None
     message = query.message
     if message is not None:
-        if message.chat is None or type(message.chat.id) is not int or not isinstance(message.chat.type, str):
+        if message.chat is None or not is_telegram_id(message.chat.id) or not isinstance(message.chat.type, str):
             raise InvalidUpdate("callback_query.message has no valid chat")
         chat_id, chat_type = message.chat.id, message.chat.type
-        if isinstance(message, Message) and type(message.message_id) is int:
+        if isinstance(message, Message) and is_telegram_id(message.message_id):
             message_id = message.message_id
     return Incoming(
         update_id=update_id,
@@ -129,8 +139,8 @@ def _membership_incoming(update_id: int, change: ChatMemberUpdated, received_at:
     if user is None or user.is_bot or chat is None or chat.type != "private":
         return None
     _check_user(user)
-    if type(chat.id) is not int:
-        raise InvalidUpdate(f"my_chat_member.chat.id must be an integer, got {type(chat.id).__name__}")
+    if not is_telegram_id(chat.id):
+        raise InvalidUpdate(f"my_chat_member.chat.id must be a 64-bit integer, got {chat.id!r:.40}")
     status = getattr(change.new_chat_member, "status", None)
     if status == ChatMember.BANNED:
         kind = MessageKind.BLOCKED
@@ -153,8 +163,8 @@ def _membership_incoming(update_id: int, change: ChatMemberUpdated, received_at:
 
 
 def _check_user(user: User) -> None:
-    if type(user.id) is not int:
-        raise InvalidUpdate(f"from.id must be an integer, got {type(user.id).__name__}")
+    if not is_telegram_id(user.id):
+        raise InvalidUpdate(f"from.id must be a 64-bit integer, got {user.id!r:.40}")
     names = (
         ("from.first_name", user.first_name), ("from.last_name", user.last_name), ("from.username", user.username),
         ("from.language_code", user.language_code),
@@ -171,8 +181,8 @@ def _check_shape(message: Message) -> None:
         raise InvalidUpdate("message has no chat")
     user = message.from_user
     for name, value in (("from.id", user.id), ("chat.id", message.chat.id)):
-        if type(value) is not int:
-            raise InvalidUpdate(f"{name} must be an integer, got {type(value).__name__}")
+        if not is_telegram_id(value):
+            raise InvalidUpdate(f"{name} must be a 64-bit integer, got {value!r:.40}")
     if not isinstance(message.chat.type, str):
         raise InvalidUpdate(f"chat.type must be a string, got {type(message.chat.type).__name__}")
     texts = (

@@ -11,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from quizkit.bot import to_incoming
-from quizkit.bot.incoming import update_type
+from quizkit.bot.incoming import MAX_ID, update_type
 from quizkit.engine import Engine
 from quizkit.model import CallbackAnswer, Outgoing, Reply
 from quizkit.server.traffic import Traffic
@@ -28,8 +28,8 @@ class StorageFailed(Exception):
 
 
 def is_update_id(value: object) -> bool:
-    """Return True for a Telegram update_id: a positive int (bool excluded)."""
-    return type(value) is int and value > 0
+    """Return True for a Telegram update_id: a positive int (bool excluded) that fits SQLite's INTEGER."""
+    return type(value) is int and 0 < value <= MAX_ID
 
 
 def parse_update(data: dict, bot: Bot, processor: UpdateProcessor) -> Update | None:
