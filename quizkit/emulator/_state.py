@@ -15,7 +15,10 @@ import time
 import zlib
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from quizkit.emulator._faults import Fault
 
 # Telegram sends every update type except these three unless allowed_updates lists them.
 OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -77,6 +80,8 @@ class Chat:
     # Administrator rights that differ from the default (all true), such as {"can_post_messages": False}.
     admin_rights: dict[str, bool] = field(default_factory=dict)
     user: dict[str, Any] | None = None
+    # A private chat whose user blocked the bot: sending and editing fail with 403.
+    bot_blocked: bool = False
     last_message_id: int = 0
     messages: dict[int, StoredMessage] = field(default_factory=dict)
 
@@ -136,6 +141,7 @@ class Bot:
     callback_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # query id -> answer
     calls: list[dict[str, Any]] = field(default_factory=list)
     counters: Counters = field(default_factory=Counters)
+    faults: list[Fault] = field(default_factory=list)  # injected failures, see quizkit.emulator._faults
 
     @property
     def sender(self) -> dict[str, Any]:
@@ -262,6 +268,15 @@ class World:
         if chat.type == "private" and isinstance(message.get("from"), dict):
             chat.user = dict(message["from"])
         return chat
+
+    def private_chat(self, bot: Bot, user: dict[str, Any]) -> Chat:
+        """Return the bot's private chat with `user`, created when the user never wrote to the bot."""
+        with self.lock:
+            chat = bot.chats.get(user["id"])
+            if chat is None:
+                data = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+                chat = bot.chats[user["id"]] = Chat(data, user=dict(user))
+            return chat
 
     def store_message(self, chat: Chat, message: dict[str, Any]) -> None:
         """Keep a message the bot just sent, in the order of sending across all bots."""
