@@ -146,3 +146,34 @@ def test_webhook_group_answer_not_stored(server, engine, emulator):
     assert reply["chat_id"] == -1001999
     assert "https://t.me/quizkit_test_bot?start=RM1" in reply["text"]
     assert server.call(engine.answer_count, 1) == 0
+
+
+def _stored_update_ids(engine) -> int:
+    with sqlite3.connect(engine.store.path) as connection:
+        return connection.execute("SELECT COUNT(*) FROM processed_updates").fetchone()[0]
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET.upper()])
+def test_webhook_bad_secret_forbidden_quietly(server, engine, caplog, secret):
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    body = json.dumps(_message_update(9400, text="/start RM1"))
+
+    response = httpx.post(server.webhook_url, content=body, headers=headers, trust_env=False, timeout=30)
+
+    assert response.status_code == 403
+    assert _stored_participants(engine) == 0
+    assert _stored_update_ids(engine) == 0
+    assert [record for record in caplog.records if record.exc_info] == []
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_webhook_object_without_update_warns_once(server, engine, caplog):
+    response = _post(server, json.dumps({"ok": True, "message": {"text": "hi"}}))
+
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert response.status_code == 200
+    assert warnings == ["Update ignored: webhook body is not an update (dict)"]
+    assert _stored_update_ids(engine) == 0
+    assert server.status().updates_rejected == 1

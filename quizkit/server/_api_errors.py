@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | RetryAfter (429) | flood limit | wait `retry_after` seconds, then retry |
 | TimedOut, NetworkError other than BadRequest (5xx, dropped connection) | Telegram or the network failed | retry with back-off |
-| Forbidden "bot was blocked by the user", "user is deactivated" | the participant left | mark them blocked, never retry |
+| Forbidden "bot was blocked by the user", "user is deactivated", "bot can't initiate conversation" | the participant left or never started the bot | mark them blocked, never retry |
 | BadRequest "message is not modified" | an edit that changes nothing | count it as done |
 | any other error (BadRequest, Forbidden in a channel, ...) | the call cannot succeed as it is | no quick retry; channel posts wait in the outbox |
 """
