@@ -119,6 +119,8 @@ class UpdateProcessor:
 
         A flood limit is waited out and a network failure or 5xx retried with back-off, up to
         MAX_SEND_ATTEMPTS calls. A user who blocked the bot is marked blocked and not retried.
+        NOTE: a call that timed out may still have reached Telegram, so its retry can deliver the
+        message twice.
         """
         method = "answerCallbackQuery" if isinstance(reply, CallbackAnswer) else "sendMessage"
         for attempt in range(1, MAX_SEND_ATTEMPTS + 1):
