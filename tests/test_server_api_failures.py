@@ -197,3 +197,17 @@ def test_edit_not_modified_counts_as_sent(engine, emulator):
     assert len(_calls_to(emulator, "editMessageText", CHANNEL_ID)) == 1
     assert status.errors == 0
     assert status.channel_error is None
+
+
+def test_channel_post_waits_out_flood_limit(engine, emulator):
+    emulator.inject_fault(TOKEN, "flood", method="sendMessage", chat_id=CHANNEL_ID, count=2, retry_after=1)
+
+    with Server(engine, TOKEN, api_url=emulator.base_url, rate_limit=False) as server:
+        server.call(engine.open_question, 1)
+        assert server.drain_outbox(20)
+
+    calls = _calls_to(emulator, "sendMessage", CHANNEL_ID)
+    assert [call.get("error_code") for call in calls] == [429, 429, None]
+    assert calls[1]["time"] - calls[0]["time"] >= 1.0
+    assert calls[2]["time"] - calls[1]["time"] >= 1.0
+    assert len(emulator.messages(CHANNEL_ID)) == 1
