@@ -108,3 +108,20 @@ def test_edge_texts_names_never_none(played, emulator):
     for player in PLAYERS:
         for text in _texts(emulator, player.user_id):
             assert "None" not in text
+
+
+def test_edge_texts_longest_answer_cut_in_reply(engine, emulator):
+    longest = "<" * 4096
+    with Server(engine, TOKEN, api_url=emulator.base_url, rate_limit=False) as server:
+        server.call(engine.open_question, 1)
+        emulator.send_text(TOKEN, MARKUP, "/start RM1")
+        emulator.send_text(TOKEN, MARKUP, longest)
+        assert emulator.wait_delivered(TOKEN, 15)
+        stored = server.call(engine.store.answer, engine.question(1).id, MARKUP.user_id)
+
+    assert stored.raw_text == longest
+    assert _texts(emulator, MARKUP.user_id)[1] == (
+        f"Got it! Your answer to question 1: {'<' * 199}…\n"
+        "The results will appear on the channel when the question closes."
+    )
+    assert [call for call in emulator.calls(TOKEN) if not call["ok"]] == []
