@@ -106,6 +106,9 @@ class Turn:
     def _dispatch(self) -> str:
         if self.incoming.kind is MessageKind.EDITED:
             return self.texts.edited_ignored()
+        if self.incoming.kind is MessageKind.FORWARDED:
+            # Someone else's text, such as a friend's answer, must not count as this participant's.
+            return self.texts.forwarded_ignored()
 
         text = (self.incoming.text or "").strip()
         if self.incoming.kind is not MessageKind.TEXT or visible_length(text) == 0:

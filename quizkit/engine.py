@@ -227,6 +227,7 @@ class Engine:
             number = self.store.next_question_number(self._event.id)
             label = f"question {number}"
             choices = validate_options(options, kind, label)
+            _check_question_length(question_text, choices)
             accepted = validate_answers(answers, kind, label, choices)
             limit = _checked_time_limit(time_limit_s, accepted, label)
             existing = self.store.questions(self._event.id)
@@ -436,6 +437,9 @@ class Engine:
             if not self.store.mark_update_processed(self._event.id, incoming.update_id, now):
                 return []
             self._prune_processed_updates(now)
+            if incoming.kind in (MessageKind.BLOCKED, MessageKind.UNBLOCKED):
+                self._set_blocked(incoming.sender.user_id, incoming.kind is MessageKind.BLOCKED, now)
+                return []
             if incoming.kind is MessageKind.CALLBACK:
                 return [self._tap(incoming, now)]
             if incoming.chat_type != "private":
@@ -446,6 +450,32 @@ class Engine:
             turn = Turn(self.store, self._event, incoming, now)
             text = turn.reply()
         return [Reply(chat_id=incoming.chat_id, text=text, keyboard=turn.keyboard)]
+
+    def mark_blocked(self, user_id: int) -> None:
+        """Record that `user_id` blocked the bot, as a 403 "bot was blocked by the user" shows.
+
+        Pending outbox items to that user's chat are cancelled, and `is_blocked` stays True until a
+        my_chat_member update says the user restarted the bot.
+        """
+        with self.store.transaction():
+            self._set_blocked(user_id, True, self._now())
+
+    def is_blocked(self, user_id: int) -> bool:
+        """Return whether the user blocked the bot in their private chat."""
+        return self.store.is_blocked(self._event.id, user_id)
+
+    def blocked_users(self) -> list[int]:
+        """Return the ids of the users who blocked the bot, in id order."""
+        return self.store.blocked_users(self._event.id)
+
+    def _set_blocked(self, user_id: int, blocked: bool, now: datetime) -> None:
+        was_blocked = self.store.is_blocked(self._event.id, user_id)
+        self.store.set_blocked(self._event.id, user_id, blocked, now)
+        if blocked and not was_blocked:
+            cancelled = self.store.cancel_chat_pending(self._event.id, user_id)
+            logger.info("user %d blocked the bot; %d pending messages to them cancelled", user_id, cancelled)
+        elif not blocked and was_blocked:
+            logger.info("user %d restarted the bot", user_id)
 
     def _tap(self, incoming: Incoming, now: datetime) -> CallbackAnswer:
         outcome = Tap(self.store, self._event, incoming, now).outcome()
@@ -597,6 +627,20 @@ def _checked_settings(
         current.scoring if scoring is None else scoring,
         current.leaderboard if leaderboard is None else leaderboard,
     )
+
+
+def _check_question_length(text: str, options: tuple[str, ...]) -> None:
+    """Raise InvalidQuestion when the text and the numbered options together exceed MAX_QUESTION_CHARS.
+
+    Every message that shows the question shows its options too, so both share the budget.
+    """
+    options_chars = sum(len(f"\n{index}. {option}") for index, option in enumerate(options, 1))
+    total = len(text) + options_chars
+    if options and total > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(
+            f"Question text and options have {total} characters together, more than the {MAX_QUESTION_CHARS} "
+            f"that fit in a channel post; shorten the text by {total - MAX_QUESTION_CHARS} characters."
+        )
 
 
 def _checked_time_limit(time_limit_s: float | None, accepted: tuple[str, ...], label: str) -> float | None:

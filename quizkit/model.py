@@ -29,7 +29,11 @@ class MessageKind(str, enum.Enum):
     STICKER = "sticker"
     PHOTO = "photo"
     EDITED = "edited"
+    FORWARDED = "forwarded"
     CALLBACK = "callback"
+    # my_chat_member in a private chat: the user blocked the bot, or restarted it.
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
     OTHER = "other"
 
 

@@ -147,6 +147,17 @@ async def test_send_message_text_limits(bot, emulator):
     assert _last_error(emulator, "sendMessage") == "Bad Request: message text is empty"
 
 
+async def test_edit_message_text_too_long(bot, emulator):
+    sent = await bot.send_message(ALICE.user_id, "short")
+
+    with pytest.raises(BadRequest):
+        await bot.edit_message_text("&amp;" * 4097, chat_id=ALICE.user_id, message_id=sent.message_id,
+                                    parse_mode=ParseMode.HTML)
+
+    assert _last_error(emulator, "editMessageText") == "Bad Request: message is too long"
+    assert [version["text"] for version in emulator.message_versions(ALICE.user_id, sent.message_id)] == ["short"]
+
+
 async def test_send_message_unknown_chat_is_bad_request(bot, emulator):
     with pytest.raises(BadRequest):
         await bot.send_message(987654321, "hello")

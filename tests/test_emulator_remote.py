@@ -54,3 +54,20 @@ def test_loopback_root_url_strips_bot(api_url, root):
 def test_loopback_root_url_rejects_other_hosts(api_url):
     with pytest.raises(RemoteEmulatorError, match="is not an http URL on 127.0.0.1 or localhost"):
         loopback_root_url(api_url)
+
+
+def test_remote_fault_and_block(emulator):
+    remote = RemoteEmulator(emulator.url)
+    user = SimUser(user_id=800000002, first_name="Rita")
+    try:
+        remote.inject_fault(TOKEN, "flood", method="sendMessage", retry_after=4)
+        listed = emulator.faults(TOKEN)
+        cleared = remote.clear_faults(TOKEN)
+        update_id = remote.block_bot(TOKEN, user)
+    finally:
+        remote.close()
+
+    assert [(fault["kind"], fault["method"], fault["retry_after"]) for fault in listed] == [("flood", "sendMessage", 4)]
+    assert cleared == 1
+    assert isinstance(update_id, int)
+    assert emulator.stats(TOKEN)["updates_queued"] == 1

@@ -48,7 +48,7 @@ def _errors_logged(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("update_id", [True, 0, -5, 2.5, "7", None])
+@pytest.mark.parametrize("update_id", [True, 0, -5, 2.5, "7", None, 2**63])
 def test_webhook_invalid_update_id_ignored(server, engine, caplog, update_id):
     response = _post(server, json.dumps(_message_update(update_id)))
 
@@ -65,6 +65,8 @@ def test_webhook_invalid_update_id_ignored(server, engine, caplog, update_id):
     ("list username", _message_update(9004, sender={"id": 5, "is_bot": False, "first_name": "E", "username": ["x"]})),
     ("object first name", _message_update(9005, sender={"id": 5, "is_bot": False, "first_name": {"a": 1}})),
     ("no chat", _message_update(9006, chat=False)),
+    ("user id over 64 bits", _message_update(9008, sender={"id": 2**63, "is_bot": False, "first_name": "Eve"})),
+    ("chat id over 64 bits", _message_update(9009, chat={"id": -(2**63), "type": "private"})),
     ("no date", {"update_id": 9007, "message": {"message_id": 1, "chat": {"id": 5, "type": "private"}, "text": "x"}}),
 ])
 def test_webhook_forged_field_types_ignored(server, engine, caplog, case, update):
@@ -144,3 +146,34 @@ def test_webhook_group_answer_not_stored(server, engine, emulator):
     assert reply["chat_id"] == -1001999
     assert "https://t.me/quizkit_test_bot?start=RM1" in reply["text"]
     assert server.call(engine.answer_count, 1) == 0
+
+
+def _stored_update_ids(engine) -> int:
+    with sqlite3.connect(engine.store.path) as connection:
+        return connection.execute("SELECT COUNT(*) FROM processed_updates").fetchone()[0]
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET.upper()])
+def test_webhook_bad_secret_forbidden_quietly(server, engine, caplog, secret):
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    body = json.dumps(_message_update(9400, text="/start RM1"))
+
+    response = httpx.post(server.webhook_url, content=body, headers=headers, trust_env=False, timeout=30)
+
+    assert response.status_code == 403
+    assert _stored_participants(engine) == 0
+    assert _stored_update_ids(engine) == 0
+    assert [record for record in caplog.records if record.exc_info] == []
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_webhook_object_without_update_warns_once(server, engine, caplog):
+    response = _post(server, json.dumps({"ok": True, "message": {"text": "hi"}}))
+
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert response.status_code == 200
+    assert warnings == ["Update ignored: webhook body is not an update (dict)"]
+    assert _stored_update_ids(engine) == 0
+    assert server.status().updates_rejected == 1

@@ -17,8 +17,13 @@ def masked_token(token: str) -> str:
     return f"{bot_id}:***" if bot_id.isdecimal() else "***"
 
 
-def make_bot(token: str, api_url: str = TELEGRAM_API_URL, *, rate_limit: bool = True) -> ExtBot:
+def make_bot(
+    token: str, api_url: str = TELEGRAM_API_URL, *, rate_limit: bool = True, read_timeout_s: float = 10.0
+) -> ExtBot:
     """Return an uninitialised `ExtBot` for `token` that talks to `api_url`.
+
+    A call that gets no response within `read_timeout_s` seconds raises TimedOut (getUpdates has
+    its own, longer timeout).
 
     With `rate_limit`, calls wait to stay within Telegram's flood limits (about 30 messages/s in
     total and 20/min per group or channel) and retry once after a 429. Without it, calls go out at
@@ -28,7 +33,7 @@ def make_bot(token: str, api_url: str = TELEGRAM_API_URL, *, rate_limit: bool = 
     # A local emulator must never be reached through a proxy from the environment.
     local = not api_url.startswith(TELEGRAM_API_URL)
     httpx_kwargs = {"trust_env": False} if local else None
-    request = HTTPXRequest(connection_pool_size=64, read_timeout=10.0, httpx_kwargs=httpx_kwargs)
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=read_timeout_s, httpx_kwargs=httpx_kwargs)
     updates_request = HTTPXRequest(connection_pool_size=2, read_timeout=40.0, httpx_kwargs=httpx_kwargs)
 
     if rate_limit:

@@ -9,7 +9,14 @@ with the Bot API envelope, `{"ok": true, "result": ...}` or `{"ok": false, "erro
     POST /_emulator/channels       {"token", "chat_id", "title", "bot_is_admin"?, "admin_rights"?}
     POST /_emulator/bot<token>/send_text       {"user": {"user_id", "first_name", ...}, "text", "chat_id"?}
     POST /_emulator/bot<token>/send_update     an update payload without update_id  -> update_id
+                                               (?unfiltered=true: any update type, allowed_updates ignored)
     POST /_emulator/bot<token>/wait_delivered?timeout=S                              -> true or false
+    POST /_emulator/bot<token>/faults          {"kind", "method"?, "chat_id"?, "count"?, "retry_after"?,
+                                                "delay_s"?, "status"?}  (see quizkit.emulator._faults)
+    GET  /_emulator/bot<token>/faults                                              -> the faults left
+    DELETE /_emulator/bot<token>/faults                                            -> how many were left
+    POST /_emulator/bot<token>/block           {"user": {...}}  -> the my_chat_member update_id
+    POST /_emulator/bot<token>/unblock         {"user": {...}}  -> the my_chat_member update_id
     GET  /_emulator/bot<token>/calls?method=sendMessage
     GET  /_emulator/bot<token>/stats
     GET  /_emulator/chats/<chat_id>/messages
@@ -30,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from quizkit.emulator._errors import ApiError
+from quizkit.emulator._faults import ConnectionDropped
 from quizkit.emulator._params import decode_body
 from quizkit.emulator._service import BotApiService
 from quizkit.emulator.updates import SimUser
@@ -42,10 +50,16 @@ class EmulatorControl(Protocol):
     def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = ...,
                     admin_rights: dict[str, bool] | None = ...) -> None: ...
     def send_text(self, token: str, user: SimUser, text: str, *, chat_id: int | None = ...) -> int: ...
-    def send_update(self, token: str, payload: dict[str, Any]) -> int: ...
+    def send_update(self, token: str, payload: dict[str, Any], *, unfiltered: bool = ...) -> int: ...
     def messages(self, chat_id: int) -> list[dict[str, Any]]: ...
     def message_versions(self, chat_id: int, message_id: int) -> list[dict[str, Any]]: ...
     def calls(self, token: str, method: str | None = ...) -> list[dict[str, Any]]: ...
+    def inject_fault(self, token: str, kind: str, *, method: str | None = ..., chat_id: int | None = ...,
+                     count: int | None = ..., retry_after: int = ..., delay_s: float = ..., status: int = ...) -> None: ...
+    def clear_faults(self, token: str) -> int: ...
+    def faults(self, token: str) -> list[dict[str, Any]]: ...
+    def block_bot(self, token: str, user: SimUser) -> int: ...
+    def unblock_bot(self, token: str, user: SimUser) -> int: ...
     def stats(self, token: str) -> dict[str, int]: ...
 
 
@@ -67,9 +81,12 @@ def create_app(service: BotApiService, control: EmulatorControl) -> Starlette:
             raw.update(decode_body(request.headers.get("content-type", ""), await request.body()))
         except ApiError as error:
             return JSONResponse(error.to_json(), status_code=error.error_code)
-        status, envelope = await service.call(
-            request.path_params["token"], request.path_params["method"], raw, source="http"
-        )
+        try:
+            status, envelope = await service.call(
+                request.path_params["token"], request.path_params["method"], raw, source="http"
+            )
+        except ConnectionDropped:
+            return _DroppedResponse()
         return JSONResponse(envelope, status_code=status)
 
     routes = [
@@ -102,11 +119,30 @@ def _control_routes(service: BotApiService, control: EmulatorControl) -> list[Ro
         return control.send_text(_token(request), user, body["text"], chat_id=None if chat_id is None else int(chat_id))
 
     async def send_update(request: Request) -> Any:
-        return control.send_update(_token(request), await _json_body(request))
+        unfiltered = request.query_params.get("unfiltered", "false").lower() == "true"
+        return control.send_update(_token(request), await _json_body(request), unfiltered=unfiltered)
 
     async def wait_delivered(request: Request) -> Any:
         timeout = float(request.query_params.get("timeout", "10"))
         return await service.wait_delivered(_token(request), timeout)
+
+    async def inject_fault(request: Request) -> Any:
+        body = await _json_body(request)
+        names = ("method", "chat_id", "count", "retry_after", "delay_s", "status")
+        control.inject_fault(_token(request), body["kind"], **{name: body[name] for name in names if name in body})
+        return True
+
+    async def list_faults(request: Request) -> Any:
+        return control.faults(_token(request))
+
+    async def clear_faults(request: Request) -> Any:
+        return control.clear_faults(_token(request))
+
+    async def block(request: Request) -> Any:
+        return control.block_bot(_token(request), SimUser(**(await _json_body(request))["user"]))
+
+    async def unblock(request: Request) -> Any:
+        return control.unblock_bot(_token(request), SimUser(**(await _json_body(request))["user"]))
 
     async def calls(request: Request) -> Any:
         return control.calls(_token(request), request.query_params.get("method"))
@@ -128,11 +164,28 @@ def _control_routes(service: BotApiService, control: EmulatorControl) -> list[Ro
         Route(prefix + "/bot{token}/send_text", _enveloped(send_text), methods=["POST"]),
         Route(prefix + "/bot{token}/send_update", _enveloped(send_update), methods=["POST"]),
         Route(prefix + "/bot{token}/wait_delivered", _enveloped(wait_delivered), methods=["POST"]),
+        Route(prefix + "/bot{token}/faults", _enveloped(inject_fault), methods=["POST"]),
+        Route(prefix + "/bot{token}/faults", _enveloped(list_faults), methods=["GET"]),
+        Route(prefix + "/bot{token}/faults", _enveloped(clear_faults), methods=["DELETE"]),
+        Route(prefix + "/bot{token}/block", _enveloped(block), methods=["POST"]),
+        Route(prefix + "/bot{token}/unblock", _enveloped(unblock), methods=["POST"]),
         Route(prefix + "/bot{token}/calls", _enveloped(calls), methods=["GET"]),
         Route(prefix + "/bot{token}/stats", _enveloped(stats), methods=["GET"]),
         Route(prefix + "/chats/{chat_id}/messages", _enveloped(messages), methods=["GET"]),
         Route(prefix + "/chats/{chat_id}/messages/{message_id}/versions", _enveloped(versions), methods=["GET"]),
     ]
+
+
+class _DroppedResponse(Response):
+    """A response that announces 100 bytes, sends 7 and ends with ConnectionDropped, so the client's connection drops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+        await send({"type": "http.response.body", "body": b'{"ok": ', "more_body": True})
+        raise ConnectionDropped()
 
 
 def _enveloped(handler: Callable[[Request], Awaitable[Any]]) -> Endpoint:

@@ -14,15 +14,25 @@ import uvicorn
 
 from quizkit.errors import EmulatorError
 from quizkit.emulator._app import create_app
+from quizkit.emulator._faults import ConnectionDropped, Fault
 from quizkit.emulator._methods import ADMINISTRATOR_RIGHTS
 from quizkit.emulator._service import BotApiService, ServiceSettings
 from quizkit.emulator._state import World
 from quizkit.emulator._webhook import DeliverySettings
-from quizkit.emulator.updates import SimUser, callback_query, text_message
+from quizkit.emulator.updates import SimUser, callback_query, my_chat_member, text_message
 
 logger = logging.getLogger("quizkit.emulator")
 
 _START_TIMEOUT_S = 10.0
+
+
+def _hide_injected_disconnects(record: logging.LogRecord) -> bool:
+    # uvicorn logs every exception that ends a response; a "disconnect" fault ends one on purpose.
+    exc_info = record.exc_info
+    return not (exc_info and isinstance(exc_info[1], ConnectionDropped))
+
+
+logging.getLogger("uvicorn.error").addFilter(_hide_injected_disconnects)
 _STOP_TIMEOUT_S = 15.0
 
 
@@ -239,15 +249,17 @@ class Emulator:
             answer = self._world.require_bot(token).callback_answers.get(query_id)
             return None if answer is None else dict(answer)
 
-    def send_update(self, token: str, payload: dict[str, Any]) -> int:
+    def send_update(self, token: str, payload: dict[str, Any], *, unfiltered: bool = False) -> int:
         """Queue `payload` (an update without update_id) for the bot and return its update_id.
 
-        Raises ValueError for a payload that is not a single update type with its object, and
-        LookupError for an unknown token.
+        With `unfiltered`, the update goes out even when its type is unknown to the emulator or
+        excluded by the bot's allowed_updates, as a newer Bot API or a stale allowed_updates list
+        would send it. Raises ValueError for a payload that is not a single update type with its
+        object, and LookupError for an unknown token.
         """
         with self._world.lock:
             bot = self._world.require_bot(token)
-            update_id = self._world.queue_update(bot, payload)
+            update_id = self._world.queue_update(bot, payload, unfiltered)
         service = self._service
         if service is not None:
             service.notify(token)
@@ -267,6 +279,63 @@ class Emulator:
         with world.changed:
             bot = world.require_bot(token)
             return world.changed.wait_for(lambda: not bot.pending, timeout)
+
+    # Failures
+
+    def inject_fault(
+        self,
+        token: str,
+        kind: str,
+        *,
+        method: str | None = None,
+        chat_id: int | None = None,
+        count: int | None = 1,
+        retry_after: int = 1,
+        delay_s: float = 5.0,
+        status: int = 500,
+    ) -> None:
+        """Make the bot's next `count` calls of `method` to `chat_id` fail with `kind` (None: every call, every chat).
+
+        `kind` is one of flood (429 with `retry_after`), server_error (`status` 500, 502, 503 or 504),
+        timeout (no response for `delay_s`, then 504), disconnect, blocked, chat_not_found,
+        no_rights or not_modified; see `quizkit.emulator._faults` for Telegram's texts. With
+        `count` None the fault lasts until `clear_faults`. Raises ValueError for an invalid fault.
+        """
+        fault = Fault(kind, method, chat_id, count, retry_after, delay_s, status)
+        with self._world.lock:
+            self._world.require_bot(token).faults.append(fault)
+
+    def clear_faults(self, token: str) -> int:
+        """Remove the bot's injected faults and return how many were left."""
+        with self._world.lock:
+            bot = self._world.require_bot(token)
+            left = len(bot.faults)
+            bot.faults.clear()
+            return left
+
+    def faults(self, token: str) -> list[dict[str, Any]]:
+        """Return the bot's injected faults that are not used up yet, oldest first."""
+        with self._world.lock:
+            return [fault.describe() for fault in self._world.require_bot(token).faults]
+
+    def block_bot(self, token: str, user: SimUser) -> int:
+        """Let `user` block the bot: messages to them fail with 403, and a my_chat_member update is queued.
+
+        Returns the update's id.
+        """
+        return self._set_blocked(token, user, True)
+
+    def unblock_bot(self, token: str, user: SimUser) -> int:
+        """Let `user` restart the bot after blocking it, with its my_chat_member update; returns the update's id."""
+        return self._set_blocked(token, user, False)
+
+    def _set_blocked(self, token: str, user: SimUser, blocked: bool) -> int:
+        with self._world.lock:
+            bot = self._world.require_bot(token)
+            chat = self._world.private_chat(bot, user.to_user())
+            chat.bot_blocked = blocked
+            payload = my_chat_member(user, bot.sender, "kicked" if blocked else "member")
+        return self.send_update(token, payload)
 
     # What the bot did
 

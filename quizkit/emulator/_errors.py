@@ -45,3 +45,8 @@ def unauthorized() -> ApiError:
 def not_found() -> ApiError:
     """Return the 404 that Telegram sends for an unknown method or a malformed token."""
     return ApiError(404, "Not Found")
+
+
+def blocked_by_user() -> ApiError:
+    """Return the 403 that Telegram sends for a message to a user who blocked the bot."""
+    return ApiError(403, "Forbidden: bot was blocked by the user")

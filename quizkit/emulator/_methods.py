@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from quizkit.emulator._errors import ApiError, bad_request, too_many_requests
+from quizkit.emulator._errors import ApiError, bad_request, blocked_by_user, too_many_requests
 from quizkit.emulator._flood import FloodLimiter
 from quizkit.emulator._html import HtmlParseError, parse_html
 from quizkit.emulator._params import Params
@@ -81,6 +81,7 @@ def get_me(ctx: CallContext) -> dict[str, Any]:
 
 def send_message(ctx: CallContext) -> dict[str, Any]:
     chat = _target_chat(ctx, sending=True)
+    _check_not_blocked(chat)
     text, entities = _formatted(ctx.params, "text", "entities", empty_error="message text is empty")
     if len(text) > MAX_TEXT_LENGTH:
         raise bad_request("message is too long")
@@ -96,6 +97,7 @@ def send_message(ctx: CallContext) -> dict[str, Any]:
 
 def send_photo(ctx: CallContext) -> dict[str, Any]:
     chat = _target_chat(ctx, sending=True)
+    _check_not_blocked(chat)
     upload = ctx.params.file("photo")
     reference = None if upload else ctx.params.string("photo")
     if upload is None and not reference:
@@ -121,6 +123,7 @@ def edit_message_text(ctx: CallContext) -> dict[str, Any]:
         # NOTE: inline messages are not emulated, because quizkit edits only messages it sent to chats.
         raise bad_request("inline_message_id is not supported by the emulator; pass chat_id and message_id")
     chat = _target_chat(ctx, sending=False)
+    _check_not_blocked(chat)
     stored = _stored_message(ctx, chat, "message to edit not found")
     if "text" not in stored.message:
         raise bad_request("there is no text in the message to edit")
@@ -321,6 +324,11 @@ def _target_chat(ctx: CallContext, *, sending: bool) -> Chat:
     if sending and chat.type == "channel" and not may_post:
         raise bad_request("need administrator rights in the channel chat")
     return chat
+
+
+def _check_not_blocked(chat: Chat) -> None:
+    if chat.bot_blocked:
+        raise blocked_by_user()
 
 
 def _stored_message(ctx: CallContext, chat: Chat, missing_error: str) -> StoredMessage:

@@ -16,6 +16,7 @@ from typing import Any
 
 from quizkit.emulator._http import KeepAliveClient
 from quizkit.emulator._errors import ApiError, conflict, not_found, unauthorized
+from quizkit.emulator._faults import ConnectionDropped, Fault, take_fault
 from quizkit.emulator._flood import FloodLimiter
 from quizkit.emulator._methods import METHODS, CallContext, Described, read_allowed_updates
 from quizkit.emulator._params import Params
@@ -115,7 +116,10 @@ class BotApiService:
     async def call(
         self, token: str, method: str, raw_params: dict[str, Any], source: str
     ) -> tuple[int, dict[str, Any]]:
-        """Run one Bot API call and return its HTTP status and Telegram envelope. Every call is logged."""
+        """Run one Bot API call and return its HTTP status and Telegram envelope. Every call is logged.
+
+        Raises ConnectionDropped for an injected "disconnect" fault, so the app cuts the response off.
+        """
         with self.world.lock:
             bot = self.world.bots.get(token)
         if bot is None:
@@ -127,6 +131,10 @@ class BotApiService:
             await asyncio.sleep(self.settings.latency_s)
 
         params = Params(raw_params)
+        fault = self._take_fault(bot, method, params, source)
+        if fault is not None:
+            return await self._fail(bot, method, params, received_at, source, fault)
+
         canonical = method
         try:
             canonical, result = await self._dispatch(bot, method, params, source)
@@ -138,6 +146,29 @@ class BotApiService:
         if isinstance(result, Described):
             return 200, {"ok": True, "result": result.result, "description": result.description}
         return 200, {"ok": True, "result": result}
+
+    def _take_fault(self, bot: Bot, method: str, params: Params, source: str) -> Fault | None:
+        if source != "http":
+            return None
+        try:
+            chat_id = params.integer("chat_id")
+        except ApiError:
+            chat_id = None
+        with self.world.lock:
+            return take_fault(bot.faults, method, chat_id)
+
+    async def _fail(
+        self, bot: Bot, method: str, params: Params, received_at: float, source: str, fault: Fault
+    ) -> tuple[int, dict[str, Any]]:
+        if fault.kind == "timeout":
+            await asyncio.sleep(fault.delay_s)
+        error = fault.error()
+        if fault.kind == "disconnect":
+            error = ApiError(502, "Connection dropped by an injected fault")
+        self._log_call(bot, method, params, received_at, source, error)
+        if fault.kind == "disconnect":
+            raise ConnectionDropped()
+        return error.error_code, error.to_json()
 
     def _log_call(
         self, bot: Bot, method: str, params: Params, received_at: float, source: str, error: ApiError | None

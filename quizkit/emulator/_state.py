@@ -15,7 +15,10 @@ import time
 import zlib
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from quizkit.emulator._faults import Fault
 
 # Telegram sends every update type except these three unless allowed_updates lists them.
 OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -77,6 +80,8 @@ class Chat:
     # Administrator rights that differ from the default (all true), such as {"can_post_messages": False}.
     admin_rights: dict[str, bool] = field(default_factory=dict)
     user: dict[str, Any] | None = None
+    # A private chat whose user blocked the bot: sending and editing fail with 403.
+    bot_blocked: bool = False
     last_message_id: int = 0
     messages: dict[int, StoredMessage] = field(default_factory=dict)
 
@@ -136,6 +141,7 @@ class Bot:
     callback_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # query id -> answer
     calls: list[dict[str, Any]] = field(default_factory=list)
     counters: Counters = field(default_factory=Counters)
+    faults: list[Fault] = field(default_factory=list)  # injected failures, see quizkit.emulator._faults
 
     @property
     def sender(self) -> dict[str, Any]:
@@ -203,19 +209,20 @@ class World:
             chat.admin_rights = dict(admin_rights or {})
             return chat
 
-    def queue_update(self, bot: Bot, payload: dict[str, Any]) -> int:
+    def queue_update(self, bot: Bot, payload: dict[str, Any], unfiltered: bool = False) -> int:
         """Queue `payload` under the bot's next update_id and return that id.
 
         An update type that allowed_updates excludes still takes an id but is not queued. Missing
         message ids and dates of new messages are filled in. Raises ValueError for a payload that
-        is not one update type with its object.
+        is not one update type with its object. With `unfiltered`, an update type unknown to the
+        emulator is accepted and allowed_updates is not applied.
         """
-        update_type, body = _validate_payload(payload)
+        update_type, body = _validate_payload(payload, unfiltered)
         with self.lock:
             order_key = self._register_sender(bot, update_type, body)
             update_id = bot.next_update_id
             bot.next_update_id += 1
-            if not bot.allows(update_type):
+            if not unfiltered and not bot.allows(update_type):
                 bot.counters.updates_filtered += 1
                 return update_id
 
@@ -261,6 +268,15 @@ class World:
         if chat.type == "private" and isinstance(message.get("from"), dict):
             chat.user = dict(message["from"])
         return chat
+
+    def private_chat(self, bot: Bot, user: dict[str, Any]) -> Chat:
+        """Return the bot's private chat with `user`, created when the user never wrote to the bot."""
+        with self.lock:
+            chat = bot.chats.get(user["id"])
+            if chat is None:
+                data = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+                chat = bot.chats[user["id"]] = Chat(data, user=dict(user))
+            return chat
 
     def store_message(self, chat: Chat, message: dict[str, Any]) -> None:
         """Keep a message the bot just sent, in the order of sending across all bots."""
@@ -324,7 +340,7 @@ class World:
             }
 
 
-def _validate_payload(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _validate_payload(payload: dict[str, Any], unfiltered: bool = False) -> tuple[str, dict[str, Any]]:
     if not isinstance(payload, dict):
         raise ValueError(f"An update payload must be a dict, got {type(payload).__name__}.")
     if "update_id" in payload:
@@ -333,7 +349,7 @@ def _validate_payload(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         raise ValueError(f"An update carries exactly one update type, got keys {sorted(payload)!r}.")
 
     update_type, body = next(iter(payload.items()))
-    if update_type not in UPDATE_TYPES:
+    if update_type not in UPDATE_TYPES and not unfiltered:
         raise ValueError(f"Unknown update type {update_type!r}; expected one of {sorted(UPDATE_TYPES)}.")
     if not isinstance(body, dict):
         raise ValueError(f"The {update_type!r} object must be a dict, got {type(body).__name__}.")

@@ -72,6 +72,18 @@ class RemoteEmulator:
                 self.updates_per_chat[payload[kind]["chat"]["id"]] += 1
         return update_id
 
+    def inject_fault(self, token: str, kind: str, **options: Any) -> None:
+        """Make the bot's calls fail as `Emulator.inject_fault` does, with the same keyword options."""
+        self._post(f"/_emulator/bot{token}/faults", {"kind": kind, **options})
+
+    def clear_faults(self, token: str) -> int:
+        """Remove the bot's injected faults; return how many were left."""
+        return self._request("DELETE", f"/_emulator/bot{token}/faults")
+
+    def block_bot(self, token: str, user: SimUser) -> int:
+        """Let `user` block the bot, as `Emulator.block_bot` does; return the my_chat_member update_id."""
+        return self._post(f"/_emulator/bot{token}/block", {"user": asdict(user)})
+
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         """Return the messages the bot sent to `chat_id`, oldest first."""
         return self._request("GET", f"/_emulator/chats/{chat_id}/messages")

@@ -151,6 +151,26 @@ def callback_query(
     return {"callback_query": query}
 
 
+def my_chat_member(user: SimUser, bot_user: dict[str, Any], status: str, *, date: int | None = None) -> dict[str, Any]:
+    """Build a `my_chat_member` update: `user` blocked the bot (status "kicked") or restarted it ("member")."""
+    previous = "member" if status == "kicked" else "kicked"
+    change = {
+        "chat": user.to_private_chat(),
+        "from": user.to_user(),
+        "date": now() if date is None else date,
+        "old_chat_member": _chat_member(previous, bot_user),
+        "new_chat_member": _chat_member(status, bot_user),
+    }
+    return {"my_chat_member": change}
+
+
+def _chat_member(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "kicked":
+        member["until_date"] = 0  # 0: blocked until the user restarts the bot
+    return member
+
+
 def photo_sizes(seed: str) -> list[dict[str, Any]]:
     """Return the PhotoSize list of a photo, smallest first, with file ids derived from `seed`."""
     sizes = [(90, 67, 1_300), (800, 600, 52_000)]

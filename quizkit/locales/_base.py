@@ -266,6 +266,10 @@ class Texts(abc.ABC):
         """Reply to an edited message, which the quiz does not read."""
 
     @abc.abstractmethod
+    def forwarded_ignored(self) -> str:
+        """Reply to a forwarded message, which never counts as an answer or a code."""
+
+    @abc.abstractmethod
     def private_chat_only(self, bot_username: str, payload: str | None) -> str:
         """Reply to a command for the bot in a group: the quiz runs only in private chats, with a link to one.
 

@@ -191,6 +191,9 @@ class EnglishTexts(Texts):
     def edited_ignored(self) -> str:
         return "I don't read edited messages. To answer, send a new message."
 
+    def forwarded_ignored(self) -> str:
+        return "I don't read forwarded messages. To answer, type your answer in a new message."
+
     def private_chat_only(self, bot_username: str, payload: str | None) -> str:
         return (
             "The quiz is played only in a private chat with me. "

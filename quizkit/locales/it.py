@@ -195,6 +195,9 @@ class ItalianTexts(Texts):
     def edited_ignored(self) -> str:
         return "Non leggo i messaggi modificati: per rispondere mandamene uno nuovo."
 
+    def forwarded_ignored(self) -> str:
+        return "Non leggo i messaggi inoltrati: per rispondere scrivi tu la risposta in un nuovo messaggio."
+
     def private_chat_only(self, bot_username: str, payload: str | None) -> str:
         return (
             "Il quiz si gioca solo in chat privata con me. "

@@ -6,10 +6,11 @@ import asyncio
 import logging
 
 from telegram import Bot
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from quizkit.engine import Engine
 from quizkit.model import OutboxItem
+from quizkit.server._api_errors import ApiFailure, classify, retry_after_s
 
 logger = logging.getLogger("quizkit.server")
 
@@ -20,9 +21,12 @@ MAX_BACKOFF_S = 30.0
 class OutboxSender:
     """Drain the engine's outbox in order through the Bot API.
 
-    Channel items are retried until they go out. The edit of a tapped message in a private chat is
-    given up after a Bad Request, because the participant may have deleted the message and no
-    retry would succeed; the answer itself is stored and was confirmed by answerCallbackQuery.
+    Channel items are retried until they go out; while a channel rejects them, `channel_error` says
+    why. The edit of a tapped message in a private chat is given up after a Bad Request, because the
+    participant may have deleted the message and no retry would succeed; the answer itself is stored
+    and was confirmed by answerCallbackQuery. A user who blocked the bot is marked blocked, which
+    cancels what waits for them. Within a chat, items go out in order: after a failure, the chat's
+    later items wait for the next round.
 
     Items live in the database until sent, so posts queued before a crash go out after the restart.
     NOTE: an item sent just before a crash, whose success was not yet recorded, is sent again.
@@ -35,6 +39,8 @@ class OutboxSender:
         self.sent = 0
         self.errors = 0
         self.last_error: str | None = None
+        # Why the channel rejects posts, or None once a post to it went out.
+        self.channel_error: str | None = None
 
     def wake(self) -> None:
         """Look at the outbox now instead of at the next idle poll (call on the event loop)."""
@@ -64,12 +70,15 @@ class OutboxSender:
             await self._idle(IDLE_POLL_S)
             return False
 
-        failed = False
+        failed_chats: set[int] = set()
         for item in items:
             if stopping.is_set():
                 break
-            failed = not await self._send(item) or failed
-        return failed
+            if item.chat_id in failed_chats:
+                continue
+            if not await self._send(item):
+                failed_chats.add(item.chat_id)
+        return bool(failed_chats)
 
     async def drain(self, timeout_s: float) -> bool:
         """Wait until nothing is pending; return False if `timeout_s` passed first.
@@ -93,29 +102,36 @@ class OutboxSender:
         self._wakeup.clear()
 
     async def _send(self, item: OutboxItem) -> bool:
+        # Returns False when the item stays pending for a retry.
         try:
             message_id = await self._call(item)
-        except RetryAfter as error:
-            self._fail(item, f"flood limit, retry after {error.retry_after}")
-            await asyncio.sleep(_seconds(error.retry_after))
-            return False
-        except BadRequest as error:
-            # python-telegram-bot capitalises the description: "Message is not modified: ...".
-            if "message is not modified" in error.message.lower():
-                self._engine.outbox_sent(item.id, None)
-                return True
-            if item.target_message_id is not None:
-                self._fail(item, str(error), give_up=True)
-                return True
-            self._fail(item, str(error))
-            return False
         except TelegramError as error:
-            self._fail(item, str(error))
-            return False
+            return await self._handle_failure(item, error)
 
         self._engine.outbox_sent(item.id, message_id)
         self.sent += 1
+        if item.chat_id < 0:
+            self.channel_error = None
         return True
+
+    async def _handle_failure(self, item: OutboxItem, error: TelegramError) -> bool:
+        failure = classify(error)
+        if failure is ApiFailure.NOT_MODIFIED:
+            self._engine.outbox_sent(item.id, None)
+            return True
+        if failure is ApiFailure.USER_GONE and item.chat_id > 0:
+            logger.info("User %s blocked the bot (%s); cancelling what waits for them", item.chat_id, error)
+            self._engine.mark_blocked(item.chat_id)
+            return True
+        if failure is ApiFailure.FLOOD:
+            self._fail(item, f"flood limit, retry after {retry_after_s(error):.0f} s")
+            await asyncio.sleep(retry_after_s(error))
+            return False
+        if failure is ApiFailure.REJECTED and item.target_message_id is not None:
+            self._fail(item, str(error), give_up=True)
+            return True
+        self._fail(item, str(error))
+        return False
 
     async def _call(self, item: OutboxItem) -> int | None:
         if item.action == "send":
@@ -128,11 +144,10 @@ class OutboxSender:
 
     def _fail(self, item: OutboxItem, error: str, give_up: bool = False) -> None:
         self.errors += 1
-        self.last_error = f"outbox item {item.id} ({item.purpose}): {error}"
+        self.last_error = f"outbox item {item.id} ({item.purpose}) to chat {item.chat_id}: {error}"
+        if item.chat_id < 0:
+            self.channel_error = f"Cannot post to channel {item.chat_id}: {error}; the posts wait in the outbox"
         outcome = "given up" if give_up else "will retry"
         logger.warning("%s for outbox item %s in chat %s failed (%s): %s", item.action, item.id, item.chat_id, outcome, error)
         self._engine.outbox_failed(item.id, error, give_up)
 
-
-def _seconds(retry_after) -> float:
-    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
 from datetime import datetime, timezone
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from quizkit.bot import to_incoming
+from quizkit.bot.incoming import MAX_ID, update_type
 from quizkit.engine import Engine
 from quizkit.model import CallbackAnswer, Outgoing, Reply
+from quizkit.server._api_errors import ApiFailure, backoff_s, classify, retry_after_s
 from quizkit.server.traffic import Traffic
 
 logger = logging.getLogger("quizkit.server")
@@ -20,6 +23,9 @@ logger = logging.getLogger("quizkit.server")
 # Repeated warnings of one kind (a locked database under a burst, a flood of forged updates) are
 # summarised at most once per this many seconds.
 WARNING_INTERVAL_S = 5.0
+# Calls per reply sent through the Bot API, the first included: with back-off that is about 3.5 s of
+# waiting plus the calls' own timeouts, which a polling batch waits for.
+MAX_SEND_ATTEMPTS = 4
 
 
 class StorageFailed(Exception):
@@ -27,8 +33,8 @@ class StorageFailed(Exception):
 
 
 def is_update_id(value: object) -> bool:
-    """Return True for a Telegram update_id: a positive int (bool excluded)."""
-    return type(value) is int and value > 0
+    """Return True for a Telegram update_id: a positive int (bool excluded) that fits SQLite's INTEGER."""
+    return type(value) is int and 0 < value <= MAX_ID
 
 
 def parse_update(data: dict, bot: Bot, processor: UpdateProcessor) -> Update | None:
@@ -88,7 +94,7 @@ class UpdateProcessor:
         except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
             self.reject(f"update {update.update_id} has an invalid shape: {type(error).__name__}: {error}")
             return []
-        self._traffic.count(incoming.kind.value if incoming else _update_type(update))
+        self._traffic.count(incoming.kind.value if incoming else update_type(update))
         if incoming is None:
             return []
 
@@ -109,20 +115,46 @@ class UpdateProcessor:
         self._rejected_warning.log(reason)
 
     async def send(self, reply: Outgoing) -> None:
-        """Send `reply` through the Bot API; failures are logged and counted, never raised."""
+        """Send `reply` through the Bot API; failures are logged and counted, never raised.
+
+        A flood limit is waited out and a network failure or 5xx retried with back-off, up to
+        MAX_SEND_ATTEMPTS calls. A user who blocked the bot is marked blocked and not retried.
+        NOTE: a call that timed out may still have reached Telegram, so its retry can deliver the
+        message twice.
+        """
         method = "answerCallbackQuery" if isinstance(reply, CallbackAnswer) else "sendMessage"
+        for attempt in range(1, MAX_SEND_ATTEMPTS + 1):
+            try:
+                await self._call(reply)
+                return
+            except TelegramError as error:
+                failure = classify(error)
+                if failure is ApiFailure.USER_GONE and reply.chat_id > 0:
+                    self._mark_blocked(reply.chat_id, error)
+                    return
+                retryable = failure in (ApiFailure.FLOOD, ApiFailure.TRANSIENT)
+                if not retryable or attempt == MAX_SEND_ATTEMPTS:
+                    self._note_error(f"{method} for chat {reply.chat_id} failed: {error}")
+                    logger.warning("%s for chat %s failed after %d attempts: %s", method, reply.chat_id, attempt, error)
+                    return
+                wait_s = retry_after_s(error) if isinstance(error, RetryAfter) else backoff_s(attempt)
+                logger.info("%s for chat %s failed (%s); retrying in %.1f s", method, reply.chat_id, error, wait_s)
+                await asyncio.sleep(wait_s)
+
+    async def _call(self, reply: Outgoing) -> None:
+        if isinstance(reply, CallbackAnswer):
+            await self._bot.answer_callback_query(reply.callback_query_id, text=reply.text, show_alert=reply.show_alert)
+        else:
+            await self._bot.send_message(
+                reply.chat_id, reply.text, parse_mode=reply.parse_mode, reply_markup=inline_markup(reply)
+            )
+
+    def _mark_blocked(self, user_id: int, error: TelegramError) -> None:
+        logger.info("User %s blocked the bot (%s); nothing more is sent to them", user_id, error)
         try:
-            if isinstance(reply, CallbackAnswer):
-                await self._bot.answer_callback_query(
-                    reply.callback_query_id, text=reply.text, show_alert=reply.show_alert
-                )
-            else:
-                await self._bot.send_message(
-                    reply.chat_id, reply.text, parse_mode=reply.parse_mode, reply_markup=inline_markup(reply)
-                )
-        except TelegramError as error:
-            self._note_error(f"{method} for chat {reply.chat_id} failed: {error}")
-            logger.warning("%s for chat %s failed: %s", method, reply.chat_id, error)
+            self._engine.mark_blocked(user_id)
+        except Exception:  # noqa: BLE001 - e.g. a locked database; the next failed send marks them again
+            logger.warning("Marking user %s as blocked failed", user_id, exc_info=True)
 
     def _note_error(self, text: str) -> None:
         self.errors += 1
@@ -153,10 +185,3 @@ def method_call(reply: Outgoing) -> dict:
             "inline_keyboard": [[{"text": button.text, "callback_data": button.data} for button in row] for row in reply.keyboard]
         }
     return call
-
-
-def _update_type(update: Update) -> str:
-    for name in ("channel_post", "edited_channel_post", "callback_query", "my_chat_member", "chat_member"):
-        if getattr(update, name, None) is not None:
-            return name
-    return "other"

@@ -31,9 +31,9 @@ logger = logging.getLogger("quizkit.server")
 T = TypeVar("T")
 
 # The update types that setWebhook and getUpdates ask for; Telegram drops the others unsent.
-# NOTE: callback_query is asked for the inline keyboards of choice questions. Until the bot handles
-# them, such updates are acknowledged and ignored.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# callback_query carries taps on the buttons of choice questions, and my_chat_member tells when a
+# participant blocks or restarts the bot. `quizkit.bot.incoming` has a rule for every other type too.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 WEBHOOK_PATH = "/webhook"
 HOUSEKEEPING_PERIOD_S = 1.0
 SHUTDOWN_GRACE_S = 15.0
@@ -60,6 +60,10 @@ class ServerStatus:
     posts_sent: int
     errors: int
     last_error: str | None
+    # Updates acknowledged but ignored because they were malformed or forged.
+    updates_rejected: int = 0
+    # Why the channel rejects posts (no rights, not found, ...), or None while posting works.
+    channel_error: str | None = None
 
 
 class Server:
@@ -75,6 +79,7 @@ class Server:
     a self-signed certificate, and `ssl_certfile`/`ssl_keyfile` make the listener speak HTTPS. On
     stop the webhook stays set, so Telegram keeps updates for the next start, unless
     `delete_webhook_on_stop`. The token and the secret token are masked in every log record.
+    `api_timeout_s` is how long a Bot API call waits for its response before it counts as failed.
 
     NOTE: engine calls run on the event loop itself. While another connection holds SQLite's write
     lock, each call waits up to the store's busy timeout (5 s) and the whole loop waits with it.
@@ -101,6 +106,7 @@ class Server:
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
         rate_limit: bool = True,
+        api_timeout_s: float = 10.0,
     ) -> None:
         if transport not in ("webhook", "polling"):
             raise ValueError(f"Invalid transport {transport!r}; use 'webhook' or 'polling'.")
@@ -121,6 +127,7 @@ class Server:
         self._certificate = certificate
         self._ssl = {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile} if ssl_certfile else {}
         self._rate_limit = rate_limit
+        self._api_timeout_s = api_timeout_s
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -252,6 +259,8 @@ class Server:
             if part is not None:
                 errors += part.errors
                 last_error = part.last_error or last_error
+        if outbox is not None and outbox.channel_error is not None:
+            last_error = outbox.channel_error  # the problem the host must fix, shown by the panel
         return ServerStatus(
             running=self.running,
             transport=self.transport,
@@ -262,6 +271,8 @@ class Server:
             posts_sent=outbox.sent if outbox else 0,
             errors=errors,
             last_error=last_error,
+            updates_rejected=processor.rejected if processor else 0,
+            channel_error=outbox.channel_error if outbox else None,
         )
 
     # The server thread.
@@ -272,7 +283,8 @@ class Server:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        bot = self._bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit)
+        bot = self._bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit,
+                                   read_timeout_s=self._api_timeout_s)
         tasks: list[asyncio.Task] = []
         web_server: uvicorn.Server | None = None
         poller: Poller | None = None

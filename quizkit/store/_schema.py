@@ -144,7 +144,21 @@ _VERSION_3 = (
     "ALTER TABLE outbox ADD COLUMN target_message_id INTEGER",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
+# Version 4: users who blocked the bot in their private chat (a my_chat_member update with status
+# "kicked", or a 403 "bot was blocked by the user"). Nothing more is sent to them until they
+# restart the bot. A separate table, because a user may block the bot before ever playing.
+_VERSION_4 = (
+    """
+    CREATE TABLE blocked_users (
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL,
+        blocked_at TEXT NOT NULL,
+        PRIMARY KEY (event_id, user_id)
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -423,6 +423,26 @@ class Store(Database):
             for row in rows
         ]
 
+    # Blocked users
+
+    def set_blocked(self, event_id: int, user_id: int, blocked: bool, at: datetime) -> None:
+        """Record that the user blocked the bot (`blocked`) or restarted it; the first block time is kept."""
+        if blocked:
+            self._execute(
+                "INSERT INTO blocked_users (event_id, user_id, blocked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (event_id, user_id, to_text(at)),
+            )
+        else:
+            self._execute("DELETE FROM blocked_users WHERE event_id = ? AND user_id = ?", (event_id, user_id))
+
+    def is_blocked(self, event_id: int, user_id: int) -> bool:
+        row = self._one("SELECT 1 FROM blocked_users WHERE event_id = ? AND user_id = ?", (event_id, user_id))
+        return row is not None
+
+    def blocked_users(self, event_id: int) -> list[int]:
+        rows = self._all("SELECT user_id FROM blocked_users WHERE event_id = ? ORDER BY user_id", (event_id,))
+        return [row["user_id"] for row in rows]
+
     # Processed updates
 
     def mark_update_processed(self, event_id: int, update_id: int, processed_at: datetime) -> bool:
@@ -500,6 +520,14 @@ class Store(Database):
         cursor = self._execute(
             "UPDATE outbox SET status = 'cancelled' WHERE question_id = ? AND purpose = ? AND status = 'pending'",
             (question_id, purpose),
+        )
+        return cursor.rowcount
+
+    def cancel_chat_pending(self, event_id: int, chat_id: int) -> int:
+        """Cancel the event's pending items to `chat_id`; return how many were cancelled."""
+        cursor = self._execute(
+            "UPDATE outbox SET status = 'cancelled' WHERE event_id = ? AND chat_id = ? AND status = 'pending'",
+            (event_id, chat_id),
         )
         return cursor.rowcount
 
