@@ -41,6 +41,10 @@ class Emulator:
     per group or channel, or 30/s per bot gets a 429 with retry_after. Webhook deliveries time
     out after `webhook_timeout_s` and are retried after `retry_delay_s`, doubling up to
     `max_retry_delay_s`.
+
+    With `open_private_chats`, a call to an unknown positive chat id opens a private chat with that
+    user instead of failing with "chat not found". Benchmarks need it: their load generator posts
+    updates straight to the bot's webhook, so the emulator never saw those users write.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class Emulator:
         webhook_timeout_s: float = 60.0,
         retry_delay_s: float = 1.0,
         max_retry_delay_s: float = 60.0,
+        open_private_chats: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -62,6 +67,7 @@ class Emulator:
             delivery=DeliverySettings(webhook_timeout_s, retry_delay_s, max_retry_delay_s),
         )
         self._world = World()
+        self._world.open_private_chats = open_private_chats
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
         self._server: uvicorn.Server | None = None
