@@ -3,12 +3,12 @@
 -- Run it with as many threads as connections (wrk -t N -c N). Each thread then owns one
 -- connection, so its requests go out strictly one after the other, and every participant's steps
 -- (registration, /start CODE, answer, noise) reach the server in order. Thread i plays the
--- participants whose index modulo N is i, SLOTS of them at a time in turn. A participant that
+-- participants of its own workload file, SLOTS of them at a time in turn. A participant that
 -- finished their steps starts again under a new user id, so the users keep being new.
 --
 -- Settings come from environment variables, because done() runs in a Lua state that init() never sees:
 --   QUIZKIT_WRK_THREADS  the thread count given to wrk with -t (required)
---   QUIZKIT_WRK_DATA     workload file written by quizkit.benchmark.workload (required)
+--   QUIZKIT_WRK_DATA     prefix of the workload files, one per thread: PREFIX.0, PREFIX.1, ... (required)
 --   QUIZKIT_WRK_RESULT   file that done() writes its JSON result to (required)
 --   QUIZKIT_WRK_SECRET   value of X-Telegram-Bot-Api-Secret-Token (default: none)
 --   QUIZKIT_WRK_RATE     total requests per second over all threads; 0 sends as fast as possible
@@ -81,19 +81,16 @@ local function split_template(template)
   return parts
 end
 
-local function load_chains(path, threads_total)
+local function load_chains(path)
   local by_participant = {}
   local order = {}
   for line in io.lines(path) do
     local participant, kind, template = line:match("^(%d+)\t(%a)\t(.*)$")
-    participant = tonumber(participant)
-    if participant % threads_total == thread_index then
-      if by_participant[participant] == nil then
-        by_participant[participant] = {}
-        table.insert(order, participant)
-      end
-      table.insert(by_participant[participant], { kind, split_template(template) })
+    if by_participant[participant] == nil then
+      by_participant[participant] = {}
+      table.insert(order, participant)
     end
+    table.insert(by_participant[participant], { kind, split_template(template) })
   end
   for _, participant in ipairs(order) do
     table.insert(chains, by_participant[participant])
@@ -109,11 +106,11 @@ local function start_user()
 end
 
 function init(args)
-  local data = os.getenv("QUIZKIT_WRK_DATA")
+  local data = os.getenv("QUIZKIT_WRK_DATA") .. "." .. thread_index
   threads_total = tonumber(os.getenv("QUIZKIT_WRK_THREADS"))
   user_base = tonumber(os.getenv("QUIZKIT_WRK_USER_BASE") or "100000000")
   update_base = tonumber(os.getenv("QUIZKIT_WRK_UPDATE_BASE") or "1")
-  load_chains(data, threads_total)
+  load_chains(data)
   if #chains == 0 then
     error("workload " .. data .. " has no participants for thread " .. thread_index)
   end

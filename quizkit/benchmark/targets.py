@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -132,3 +133,19 @@ def quizkit_server(db_path: Path, api_url: str, folder: Path) -> tuple[ChildServ
     server = ChildServer("quizkit serve", command, port, folder / "quizkit-serve.log",
                          environment={"QUIZKIT_BOT_TOKEN": BENCH_TOKEN})
     return server, secret
+
+
+def baseline_server(codes: list[str], api_url: str, folder: Path, profile: str = "codeweek2016") -> tuple[ChildServer, str, Path]:
+    """Return the plain python-telegram-bot bot (quizkit.benchmark.baseline), not yet started, its secret and its database."""
+    questions = [{"code": code, "text": question.text, "answers": list(question.answers)}
+                 for code, question in zip(codes, PROFILES[profile].questions)]
+    questions_path = folder / "baseline-questions.json"
+    questions_path.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+    db_path = folder / "baseline.db"
+    port = free_port()
+    secret = secrets.token_urlsafe(32)
+    command = [sys.executable, "-m", "quizkit.benchmark.baseline", str(questions_path), str(db_path), str(port),
+               api_url, secret]
+    server = ChildServer("baseline bot", command, port, folder / "baseline.log",
+                         environment={"QUIZKIT_BOT_TOKEN": BENCH_TOKEN})
+    return server, secret, db_path

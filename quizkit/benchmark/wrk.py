@@ -57,6 +57,23 @@ def wrk_path() -> str:
     return path
 
 
+def split_workload(workload: Path, prefix: Path, parts: int) -> None:
+    """Write the participants of `workload` round-robin into `parts` files PREFIX.0 to PREFIX.<parts - 1>.
+
+    Each wrk thread then parses only its own participants, which keeps wrk's start-up cost small.
+    """
+    outputs = [[] for _ in range(parts)]
+    with workload.open(encoding="utf-8") as lines:
+        for line in lines:
+            participant = int(line.split("\t", 1)[0])
+            outputs[participant % parts].append(line)
+    for index, chunk in enumerate(outputs):
+        if not chunk:
+            raise ValueError(f"Workload {str(workload)!r} has fewer participants than the {parts} wrk threads; "
+                             "use fewer connections or a larger profile.")
+        Path(f"{prefix}.{index}").write_text("".join(chunk), encoding="utf-8")
+
+
 def run_wrk(
     url: str,
     workload: Path,
@@ -76,9 +93,11 @@ def run_wrk(
     """
     with tempfile.TemporaryDirectory(prefix="quizkit-wrk-") as folder:
         result_path = Path(folder, "result.json")
+        data_prefix = Path(folder, "workload")
+        split_workload(workload, data_prefix, connections)
         environment = {
             **os.environ,
-            "QUIZKIT_WRK_DATA": str(workload),
+            "QUIZKIT_WRK_DATA": str(data_prefix),
             "QUIZKIT_WRK_RESULT": str(result_path),
             "QUIZKIT_WRK_THREADS": str(connections),
             "QUIZKIT_WRK_RATE": str(rate),
