@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from quizkit.answers import is_correct
 from quizkit.model import (
@@ -31,11 +31,18 @@ def delay_seconds(opened_at: datetime | None, received_at: datetime) -> float:
     return max(0.0, (received_at - opened_at).total_seconds())
 
 
-def rank_answers(question: Question, answers: Sequence[Answer]) -> list[tuple[int, bool, int | None]]:
-    """Mark each in-time answer right or wrong and rank the right ones by update_id.
+def delay_microseconds(opened_at: datetime | None, received_at: datetime) -> int:
+    """Return `delay_seconds` in whole microseconds, the unit the leaderboard sums exactly."""
+    if opened_at is None:
+        return 0
+    return max(0, (received_at - opened_at) // timedelta(microseconds=1))
 
-    Returns `(user_id, correct, rank)` tuples. The update_id is the order in which Telegram received
-    the messages, so it is fair even when our server handled them in another order.
+
+def rank_answers(question: Question, answers: Sequence[Answer]) -> list[tuple[int, bool, int | None, int]]:
+    """Mark each in-time answer right or wrong, rank the right ones by update_id and measure its delay.
+
+    Returns `(user_id, correct, rank, delay_us)` tuples. The update_id is the order in which Telegram
+    received the messages, so it is fair even when our server handled them in another order.
     """
     results = []
     rank = 0
@@ -45,7 +52,8 @@ def rank_answers(question: Question, answers: Sequence[Answer]) -> list[tuple[in
         correct = is_correct(answer.raw_text, question.answers, question.kind)
         if correct:
             rank += 1
-        results.append((answer.user_id, correct, rank if correct else None))
+        delay_us = delay_microseconds(question.opened_at, answer.received_at)
+        results.append((answer.user_id, correct, rank if correct else None, delay_us))
     return results
 
 
@@ -89,22 +97,13 @@ def compute_leaderboard(store: Store, event_id: int, limit: int | None = None) -
 
     Only closed questions count, and only participants with at least one correct answer appear.
     """
-    totals: dict[int, tuple[Participant, int, float]] = {}
-    for participant, opened_at, received_at in store.correct_in_time_answers(event_id):
-        _, correct, delay = totals.get(participant.user_id, (participant, 0, 0.0))
-        totals[participant.user_id] = (participant, correct + 1, delay + delay_seconds(opened_at, received_at))
-
-    ordered = sorted(totals.values(), key=lambda total: (-total[1], total[2], total[0].user_id))
-    if limit is not None:
-        ordered = ordered[:limit]
-
     return [
         LeaderboardRow(
             position=position,
             user_id=participant.user_id,
             display_name=participant.display_name,
             correct=correct,
-            delay_s=delay,
+            delay_s=delay_us / 1_000_000,
         )
-        for position, (participant, correct, delay) in enumerate(ordered, start=1)
+        for position, (participant, correct, delay_us) in enumerate(store.leaderboard_totals(event_id, limit), start=1)
     ]

@@ -317,30 +317,34 @@ class Store(Database):
     def count_answers(self, question_id: int) -> int:
         return self._one("SELECT COUNT(*) FROM answers WHERE question_id = ?", (question_id,))[0]
 
-    def set_answer_results(self, question_id: int, results: Iterable[tuple[int, bool, int | None]]) -> None:
-        """Store `(user_id, correct, rank)` for answers of the question."""
+    def set_answer_results(self, question_id: int, results: Iterable[tuple[int, bool, int | None, int]]) -> None:
+        """Store `(user_id, correct, rank, delay_us)` for answers of the question."""
         self._executemany(
-            "UPDATE answers SET correct = ?, rank = ? WHERE question_id = ? AND user_id = ?",
-            [(int(correct), rank, question_id, user_id) for user_id, correct, rank in results],
+            "UPDATE answers SET correct = ?, rank = ?, delay_us = ? WHERE question_id = ? AND user_id = ?",
+            [(int(correct), rank, delay_us, question_id, user_id) for user_id, correct, rank, delay_us in results],
         )
 
-    def correct_in_time_answers(self, event_id: int) -> list[tuple[Participant, datetime, datetime]]:
-        """Return every correct in-time answer of the event's closed questions.
+    def leaderboard_totals(self, event_id: int, limit: int | None = None) -> list[tuple[Participant, int, int]]:
+        """Return `(participant, correct answers, summed delay in microseconds)` over closed questions, best first.
 
-        Each row is the participant, the question's opened_at and the answer's received_at.
+        Only correct in-time answers count. The order is correct answers (desc), delay (asc), user_id.
+        One aggregate query does the work, over the partial index of correct in-time answers.
         """
         rows = self._all(
-            "SELECT p.*, q.opened_at AS question_opened_at, a.received_at AS answer_received_at "
-            "FROM answers a "
-            "JOIN questions q ON q.id = a.question_id "
-            "JOIN participants p ON p.event_id = a.event_id AND p.user_id = a.user_id "
-            "WHERE a.event_id = ? AND q.state = 'closed' AND a.correct = 1 AND a.late = 0",
-            (event_id,),
+            "SELECT p.*, totals.correct AS total_correct, totals.delay_us AS total_delay_us FROM ("
+            "  SELECT a.user_id, COUNT(*) AS correct, COALESCE(SUM(a.delay_us), 0) AS delay_us "
+            "  FROM answers a "
+            "  WHERE a.event_id = ? AND a.correct = 1 AND a.late = 0 "
+            "    AND a.question_id IN (SELECT id FROM questions WHERE event_id = ? AND state = 'closed') "
+            "  GROUP BY a.user_id "
+            "  ORDER BY correct DESC, delay_us ASC, a.user_id ASC "
+            "  LIMIT ?"
+            ") AS totals "
+            "JOIN participants p ON p.event_id = ? AND p.user_id = totals.user_id "
+            "ORDER BY totals.correct DESC, totals.delay_us ASC, totals.user_id ASC",
+            (event_id, event_id, -1 if limit is None else limit, event_id),
         )
-        return [
-            (_participant(row), to_datetime(row["question_opened_at"]), to_datetime(row["answer_received_at"]))
-            for row in rows
-        ]
+        return [(_participant(row), row["total_correct"], row["total_delay_us"]) for row in rows]
 
     # Processed updates
 
