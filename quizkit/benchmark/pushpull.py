@@ -42,19 +42,21 @@ DRAIN_TIMEOUT_S = 600.0
 
 
 def run_pushpull(quick: bool = False, round_trip_s: float = ROUND_TRIP_S) -> dict:
-    """Return the updates per second of each way, drained from backlogs sized for a few seconds each."""
-    single_backlog, batched_backlog = (10, 300) if quick else (100, 20_000)
+    """Return the updates per second of each way, each draining a backlog sized for 10 to 60 seconds."""
+    backlogs = {"single": 10, "polling": 300, "webhook": 300} if quick else {
+        "single": 100, "polling": 3_000, "webhook": 10_000}
     with tempfile.TemporaryDirectory(prefix="quizkit-pushpull-") as folder:
         folder_path = Path(folder)
-        single = _drain(folder_path, "single", single_backlog, round_trip_s)
-        batched = _drain(folder_path, "polling", batched_backlog, round_trip_s)
-        push = _drain(folder_path, "webhook", batched_backlog, round_trip_s)
+        single = _drain(folder_path, "single", backlogs["single"], round_trip_s)
+        batched = _drain(folder_path, "polling", backlogs["polling"], round_trip_s)
+        push = _drain(folder_path, "webhook", backlogs["webhook"], round_trip_s)
     return {
         "bot_api_round_trip_ms": round_trip_s * 1000,
         "pull_single_updates_per_s": round(single, 1),
         "pull_batched_updates_per_s": round(batched, 1),
         "push_updates_per_s": round(push, 1),
-        "pushpull_backlogs": {"pull_single": single_backlog, "pull_batched": batched_backlog, "push": batched_backlog},
+        "pushpull_backlogs": {"pull_single": backlogs["single"], "pull_batched": backlogs["polling"],
+                              "push": backlogs["webhook"]},
     }
 
 

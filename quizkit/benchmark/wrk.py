@@ -112,7 +112,7 @@ def run_wrk(
             # wait4, unlike wait, returns the child's CPU time, which is the generator's cost.
             process = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT)
             _, status, usage = os.wait4(process.pid, 0)
-        exit_code = os.waitstatus_to_exitcode(status)
+        exit_code = process.returncode = os.waitstatus_to_exitcode(status)
         if exit_code != 0 or not result_path.exists():
             raise WrkFailed(
                 f"wrk against {url} exited with code {exit_code} and wrote no result; "
