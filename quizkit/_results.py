@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from quizkit.answers import is_correct
+from quizkit.answers import answer_matcher
 from quizkit.model import (
     Answer,
     LeaderboardRow,
@@ -46,10 +46,11 @@ def rank_answers(question: Question, answers: Sequence[Answer]) -> list[tuple[in
     """
     results = []
     rank = 0
+    is_correct = answer_matcher(question.answers, question.kind)
     for answer in sorted(answers, key=lambda item: item.update_id):
         if answer.late:
             continue
-        correct = is_correct(answer.raw_text, question.answers, question.kind)
+        correct = is_correct(answer.raw_text)
         if correct:
             rank += 1
         delay_us = delay_microseconds(question.opened_at, answer.received_at)
@@ -68,10 +69,11 @@ def compute_result(store: Store, question: Question) -> QuestionResult:
     if question.state is QuestionState.CLOSED:
         correct = [(answer, participant) for answer, participant in in_time if answer.correct]
     else:
+        is_correct = answer_matcher(question.answers, question.kind)
         correct = [
             (answer, participant)
             for answer, participant in in_time
-            if question.answers and is_correct(answer.raw_text, question.answers, question.kind)
+            if question.answers and is_correct(answer.raw_text)
         ]
 
     podium = tuple(
