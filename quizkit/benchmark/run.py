@@ -10,11 +10,10 @@ from typing import TextIO
 
 from quizkit.benchmark.loadtest import Measurement
 from quizkit.benchmark.machine import describe_machine
+from quizkit.benchmark.texts import BenchTexts, bench_texts
 from quizkit.benchmark.throughput import ThroughputOptions, run_throughput, summarise_throughput, temporary_folder
 
 PARTS = ("throughput", "closing", "pushpull")
-_COLUMNS = ("run", "target/s", "handled/s", "p50 ms", "p99 ms", "max ms", "errors", "server CPU %", "wrk CPU %",
-            "harness CPU %", "machine CPU %", "peak RSS MB", "answers acked/lost/dup", "sustained")
 
 
 def quick_options() -> ThroughputOptions:
@@ -26,79 +25,87 @@ def quick_options() -> ThroughputOptions:
 def run_benchmark(options: ThroughputOptions, parts: Sequence[str], out: TextIO = sys.stdout,
                   quick: bool = False) -> dict:
     """Run the chosen `parts`, print a table per part to `out` and return every figure."""
+    texts = bench_texts()
     results: dict = {"machine": describe_machine(), "options": {"duration_s": options.duration_s, "quick": quick}}
-    print(_machine_line(results["machine"]), file=out, flush=True)
+    machine = results["machine"]
+    _print(out, texts.machine.format(**machine, load=machine["load_average"][0]))
 
     if "throughput" in parts:
-        print(_header(), file=out, flush=True)
+        _print(out, _header(texts))
         with temporary_folder() as folder:
-            throughput = run_throughput(options, Path(folder), lambda run: print(_row(run), file=out, flush=True))
-        results["runs"] = [run.as_dict() for run in
-                           [*throughput.floor, throughput.quizkit_max, *throughput.quizkit_steps,
-                            throughput.baseline_max, *throughput.baseline_steps]]
+            throughput = run_throughput(options, Path(folder), lambda run: _print(out, _row(run, texts)))
+        runs = [*throughput.floor, throughput.quizkit_max, *throughput.quizkit_steps, throughput.baseline_max,
+                *throughput.baseline_steps]
+        results["runs"] = [run.as_dict() for run in runs]
         results.update(summarise_throughput(throughput))
-        print(_throughput_summary(results), file=out, flush=True)
+        _print(out, _throughput_summary(results, texts))
 
     if "closing" in parts:
         from quizkit.benchmark.closing import run_closing
 
         closing = run_closing(quick=quick)
         results.update(closing)
-        print(f"\nClosing a question with {closing['close_answers']:,} answers: {closing['close_10k_s']:.3f} s; "
-              f"leaderboard over {closing['leaderboard_answers']:,} answers: {closing['leaderboard_1m_s']:.3f} s "
-              f"(top 10), {closing['leaderboard_1m_full_s']:.3f} s (all rows)", file=out, flush=True)
+        _print(out, "\n" + texts.closing.format(
+            close_answers=closing["close_answers"], close_s=closing["close_10k_s"],
+            board_answers=closing["leaderboard_answers"], top_s=closing["leaderboard_1m_s"],
+            full_s=closing["leaderboard_1m_full_s"]))
 
     if "pushpull" in parts:
         from quizkit.benchmark.pushpull import run_pushpull
 
         pushpull = run_pushpull(quick=quick)
         results.update(pushpull)
-        print(f"\nWith a {pushpull['bot_api_round_trip_ms']:.0f} ms round trip to the Bot API:", file=out)
-        print("| transport | updates/s |\n| --- | --- |", file=out)
-        for name, key in (("pull, 1 update per getUpdates, synchronous", "pull_single_updates_per_s"),
-                          ("pull, 100 per getUpdates, concurrent (quizkit polling)", "pull_batched_updates_per_s"),
-                          ("push, webhook, 40 connections (quizkit webhook)", "push_updates_per_s")):
-            print(f"| {name} | {pushpull[key]:.0f} |", file=out, flush=True)
+        _print(out, _pushpull_table(pushpull, texts))
     return results
 
 
-def _machine_line(machine: dict) -> str:
-    return (f"{machine['date']}: {machine['cores']} cores ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
-            f"Python {machine['python']}, load average {machine['load_average'][0]}")
+def _print(out: TextIO, text: str) -> None:
+    print(text, file=out, flush=True)
 
 
-def _header() -> str:
-    return "| " + " | ".join(_COLUMNS) + " |\n|" + " --- |" * len(_COLUMNS)
+def _header(texts: BenchTexts) -> str:
+    return "| " + " | ".join(texts.columns) + " |\n|" + " --- |" * len(texts.columns)
 
 
-def _row(run: Measurement) -> str:
+def _row(run: Measurement, texts: BenchTexts) -> str:
     answers = run.answers
     answer_text = f"{answers['acknowledged']}/{answers['lost']}/{answers['duplicated']}" if answers else "-"
-    target = f"{run.target_rate:g}" if run.target_rate else "max"
+    target = f"{run.target_rate:g}" if run.target_rate else texts.fastest
     cells = (run.label, target, f"{run.rate:.0f}", f"{run.p50_ms:.1f}", f"{run.p99_ms:.1f}", f"{run.max_ms:.0f}",
              run.errors, f"{run.server_cpu_percent:.0f}", f"{run.wrk_cpu_percent:.0f}",
              f"{run.harness_cpu_percent:.0f}", f"{run.machine_cpu_percent:.0f}", f"{run.peak_rss_mb:.0f}",
-             answer_text, "yes" if run.sustained else "no")
+             answer_text, texts.yes if run.sustained else texts.no)
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
-def _throughput_summary(results: dict) -> str:
+def _throughput_summary(results: dict, texts: BenchTexts) -> str:
+    share = results["share_of_floor"]
     lines = [
         "",
-        f"Floor: {results['floor_updates_per_s']:.0f} requests/s ({results['floor_stack']})",
-        f"quizkit: {results['max_sustained_updates_per_s']:.0f} updates/s sustained "
-        f"({results['share_of_floor']:.0%} of the floor), {results['quizkit_unthrottled_updates_per_s']:.0f}/s unthrottled",
-        f"Answers acknowledged: {results['acknowledged_answers']}, lost: {results['lost_answers']}, "
-        f"duplicated: {results['duplicated_answers']}; peak RSS {results['peak_rss_mb']:.0f} MB",
-        f"Baseline: {results['baseline_max_sustained_updates_per_s']:.0f} updates/s sustained; "
-        f"quizkit / baseline = {results['quizkit_over_baseline']}",
+        texts.floor.format(rate=results["floor_updates_per_s"], stack=results["floor_stack"]),
+        texts.quizkit.format(rate=results["max_sustained_updates_per_s"], share="-" if share is None else f"{share:.0%}",
+                             fastest=results["quizkit_unthrottled_updates_per_s"]),
+        texts.answers.format(acknowledged=results["acknowledged_answers"], lost=results["lost_answers"],
+                             duplicated=results["duplicated_answers"], rss=results["peak_rss_mb"]),
+        texts.baseline.format(rate=results["baseline_max_sustained_updates_per_s"],
+                              ratio=results["quizkit_over_baseline"]),
     ]
-    for name in ("at_1500", "at_5000"):
-        point = results[name]
+    for wanted in (1500, 5000):
+        point = results[f"at_{wanted}"]
         if point is not None:
-            lines.append(f"quizkit {name.replace('_', ' ')}/s (step {point['target_rate']:g}/s): "
-                         f"p50 {point['p50_ms']} ms, p99 {point['p99_ms']} ms, server CPU "
-                         f"{point['server_cpu_percent']}%, peak RSS {point['peak_rss_mb']} MB")
+            lines.append(texts.at_rate.format(wanted=wanted, target=point["target_rate"], p50=point["p50_ms"],
+                                              p99=point["p99_ms"], cpu=point["server_cpu_percent"],
+                                              rss=point["peak_rss_mb"]))
+    return "\n".join(lines)
+
+
+def _pushpull_table(pushpull: dict, texts: BenchTexts) -> str:
+    lines = ["", texts.pushpull_title.format(round_trip=pushpull["bot_api_round_trip_ms"]),
+             "| " + " | ".join(texts.pushpull_columns) + " |", "| --- | --- |"]
+    for name, key in ((texts.pull_single, "pull_single_updates_per_s"),
+                      (texts.pull_batched, "pull_batched_updates_per_s"),
+                      (texts.push, "push_updates_per_s")):
+        lines.append(f"| {name} | {pushpull[key]:.0f} |")
     return "\n".join(lines)
 
 
