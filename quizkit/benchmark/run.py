@@ -90,6 +90,8 @@ def _throughput_summary(results: dict, texts: BenchTexts) -> str:
         texts.baseline.format(rate=results["baseline_max_sustained_updates_per_s"],
                               ratio=results["quizkit_over_baseline"]),
     ]
+    if results["generator"]["wrk_share_of_cpu"] is not None:
+        lines.append(texts.generator.format(**results["generator"]))
     for wanted in (1500, 5000):
         point = results[f"at_{wanted}"]
         if point is not None:

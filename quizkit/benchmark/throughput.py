@@ -146,10 +146,22 @@ def summarise_throughput(results: ThroughputResults) -> dict:
         "duplicated_answers": sum(run.answers["duplicated"] for run in quizkit_runs if run.answers),
         "acknowledged_answers": sum(run.answers["acknowledged"] for run in quizkit_runs if run.answers),
         "peak_rss_mb": max(run.peak_rss_mb for run in quizkit_runs),
+        "generator": _generator_cost(results.quizkit_max),
         "baseline_unthrottled_updates_per_s": results.baseline_max.rate,
         "baseline_max_sustained_updates_per_s": baseline_sustained,
         "quizkit_over_baseline": round(quizkit_sustained / baseline_sustained, 2) if baseline_sustained else None,
     }
+
+
+def _generator_cost(run: Measurement) -> dict:
+    # CPU microseconds per request of wrk and of the server, from the same run.
+    def per_request(cpu_percent: float) -> float:
+        return round(cpu_percent / 100 / run.rate * 1e6, 1) if run.rate else 0.0
+
+    total = run.wrk_cpu_percent + run.server_cpu_percent
+    return {"wrk_cpu_us_per_request": per_request(run.wrk_cpu_percent),
+            "server_cpu_us_per_request": per_request(run.server_cpu_percent),
+            "wrk_share_of_cpu": round(run.wrk_cpu_percent / total, 3) if total else None}
 
 
 def _at_rate(steps: Sequence[Measurement], rate: float) -> Measurement | None:
