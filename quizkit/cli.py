@@ -207,6 +207,13 @@ def _run_bench(args: argparse.Namespace) -> int:
     from quizkit.benchmark.run import PARTS, quick_options, run_benchmark, write_json
     from quizkit.benchmark.throughput import ThroughputOptions
 
+    import signal
+
+    def interrupt(signal_number, frame) -> None:
+        raise KeyboardInterrupt
+
+    # The servers under test are child processes; SIGTERM unwinds like Ctrl-C, so each one is stopped.
+    signal.signal(signal.SIGTERM, interrupt)
     options = quick_options() if args.quick else replace(ThroughputOptions(), duration_s=args.duration)
     results = run_benchmark(options, args.parts or PARTS, quick=args.quick)
     if args.json_path is not None:

@@ -186,14 +186,23 @@ def step_test(
     handled: Callable[[], int] | None = None,
     progress: Callable[[Measurement], None] | None = None,
 ) -> list[Measurement]:
-    """Run `rates` in increasing order until one is not sustained; return every step run, the failed one last."""
+    """Run `rates` in increasing order until one is not sustained; return every step run, the failed one last.
+
+    A step that fails is run once more before the test stops, because other programs on a shared
+    machine can spoil one step. Both runs are returned, and the rate counts as held if either held.
+    """
     steps = []
-    for offset, rate in enumerate(sorted(rates)):
-        step = measure(f"{label} @ {rate:g}/s", pid, url, workload, run_number=first_run + offset,
-                       duration_s=duration_s, rate=rate, secret=secret, db_path=db_path, handled=handled)
-        steps.append(step)
-        if progress is not None:
-            progress(step)
+    run_number = first_run
+    for rate in sorted(rates):
+        for _attempt in range(2):
+            step = measure(f"{label} @ {rate:g}/s", pid, url, workload, run_number=run_number,
+                           duration_s=duration_s, rate=rate, secret=secret, db_path=db_path, handled=handled)
+            run_number += 1
+            steps.append(step)
+            if progress is not None:
+                progress(step)
+            if step.sustained:
+                break
         if not step.sustained:
             break
     return steps

@@ -92,10 +92,10 @@ def _throughput_summary(results: dict, texts: BenchTexts) -> str:
     ]
     if results["generator"]["wrk_share_of_cpu"] is not None:
         lines.append(texts.generator.format(**results["generator"]))
-    for wanted in (1500, 5000):
-        point = results[f"at_{wanted}"]
+    for rate in (1500, 5000):
+        point = results[f"at_{rate}"]
         if point is not None:
-            lines.append(texts.at_rate.format(wanted=wanted, target=point["target_rate"], p50=point["p50_ms"],
+            lines.append(texts.at_rate.format(rate=rate, target=point["target_rate"], p50=point["p50_ms"],
                                               p99=point["p99_ms"], cpu=point["server_cpu_percent"],
                                               rss=point["peak_rss_mb"]))
     return "\n".join(lines)

@@ -38,12 +38,12 @@ ENGLISH = BenchTexts(
     yes="yes",
     no="no",
     floor="Floor: {rate:.0f} requests/s ({stack})",
-    quizkit="quizkit: {rate:.0f} updates/s sustained ({share} of the floor), {fastest:.0f}/s as fast as it answers",
+    quizkit="quizkit: {rate:.0f} updates/s sustained ({share} of the floor), {fastest:.0f}/s as fast as it responds",
     answers="Answers acknowledged: {acknowledged}, lost: {lost}, duplicated: {duplicated}; peak RSS {rss:.0f} MB",
     baseline="Baseline: {rate:.0f} updates/s sustained; quizkit / baseline = {ratio}",
     generator="Generator: wrk {wrk_cpu_us_per_request} µs of CPU per request, the server {server_cpu_us_per_request} µs "
               "({wrk_share_of_cpu:.0%} of their CPU is wrk's)",
-    at_rate="quizkit near {wanted}/s (step {target:g}/s): p50 {p50} ms, p99 {p99} ms, server CPU {cpu}%, peak RSS {rss} MB",
+    at_rate="quizkit near {rate}/s (step {target:g}/s): p50 {p50} ms, p99 {p99} ms, server CPU {cpu}%, peak RSS {rss} MB",
     closing=("Closing a question with {close_answers:,} answers: {close_s:.3f} s; leaderboard over {board_answers:,} "
              "answers: {top_s:.3f} s (top 10), {full_s:.3f} s (all rows)"),
     pushpull_title="With a {round_trip:.0f} ms round trip to the Bot API:",
@@ -66,7 +66,7 @@ ITALIAN = BenchTexts(
     baseline="Riferimento: {rate:.0f} update/s sostenuti; quizkit / riferimento = {ratio}",
     generator="Generatore: wrk usa {wrk_cpu_us_per_request} µs di CPU per richiesta, il server "
               "{server_cpu_us_per_request} µs (a wrk va il {wrk_share_of_cpu:.0%} della loro CPU)",
-    at_rate="quizkit vicino a {wanted}/s (gradino {target:g}/s): p50 {p50} ms, p99 {p99} ms, CPU server {cpu}%, "
+    at_rate="quizkit vicino a {rate}/s (gradino {target:g}/s): p50 {p50} ms, p99 {p99} ms, CPU server {cpu}%, "
             "RSS di picco {rss} MB",
     closing=("Chiusura di una domanda con {close_answers:,} risposte: {close_s:.3f} s; classifica su {board_answers:,} "
              "risposte: {top_s:.3f} s (primi 10), {full_s:.3f} s (tutte le righe)"),

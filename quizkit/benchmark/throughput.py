@@ -1,7 +1,7 @@
 """The throughput benchmark: the floor, quizkit's server and the baseline bot under one wrk workload.
 
 Every server runs in its own process on 127.0.0.1 and gets the same codeweek2016-shaped load from
-wrk at 40 connections: first as fast as it answers, then a step test at increasing fixed rates
+wrk at 40 connections: first as fast as it responds, then a step test at increasing fixed rates
 until a step misses its rate, passes 100 ms at p99, has an error or loses an answer.
 """
 
@@ -94,7 +94,7 @@ def _floor_run(stack: str, workload: Workload, options: ThroughputOptions, folde
 
 def _max_and_steps(label: str, pid: int, url: str, workload: Workload, rates: Sequence[float],
                    options: ThroughputOptions, report: Report, **target) -> tuple[Measurement, list[Measurement]]:
-    fastest = measure(f"{label} as fast as it answers", pid, url, workload.path, run_number=1,
+    fastest = measure(f"{label} as fast as it responds", pid, url, workload.path, run_number=1,
                       duration_s=options.duration_s, **target)
     report(fastest)
     steps = step_test(label, pid, url, workload.path, rates, first_run=2, duration_s=options.duration_s,
@@ -109,16 +109,16 @@ def _refine(label: str, pid: int, url: str, workload: Workload, steps: list[Meas
     extra: list[Measurement] = []
     for refinement in range(options.refinements):
         done = steps + extra
-        held = [step.target_rate for step in done if step.sustained]
-        if not held:
+        sustained_rates = [step.target_rate for step in done if step.sustained]
+        if not sustained_rates:
             return extra
-        low = max(held)
+        low = max(sustained_rates)
         above = [step.target_rate for step in done if not step.sustained and step.target_rate > low]
         if not above or min(above) - low < 100:
             return extra
         high = min(above)
         rate = round((low + high) / 2, -1)
-        step = measure(f"{label} @ {rate:g}/s", pid, url, workload.path, run_number=100 + refinement,
+        step = measure(f"{label} @ {rate:g}/s", pid, url, workload.path, run_number=1000 + refinement,
                        duration_s=options.duration_s, rate=rate, **target)
         report(step)
         extra.append(step)

@@ -26,7 +26,7 @@ class WrkFailed(QuizkitError):
 
 @dataclass(frozen=True)
 class WrkResult:
-    """What one wrk run measured: requests, errors, latency percentiles and wrk's own CPU time."""
+    """The measurements of one wrk run: requests, errors, latency percentiles and wrk's own CPU time."""
 
     duration_s: float
     requests: int
@@ -88,7 +88,7 @@ def run_wrk(
 ) -> WrkResult:
     """Load `url` for `duration_s` with `connections` connections, each in its own wrk thread.
 
-    `rate` caps the total requests per second (0: as fast as the server answers). `user_base` and
+    `rate` caps the total requests per second (0: as fast as the server responds). `user_base` and
     `update_base` keep the user ids and update_ids of several runs on one server apart.
     """
     with tempfile.TemporaryDirectory(prefix="quizkit-wrk-") as folder:
