@@ -165,10 +165,11 @@ def _generator_cost(run: Measurement) -> dict:
 
 
 def _at_rate(steps: Sequence[Measurement], rate: float) -> Measurement | None:
-    # The step run at `rate`; when it was never reached, the fastest sustained step below it.
-    for step in steps:
-        if step.target_rate == rate:
-            return step
+    # The step run at `rate` (the sustained attempt when it was run twice); when it was never
+    # reached, the fastest sustained step below it.
+    at_rate = [step for step in steps if step.target_rate == rate]
+    if at_rate:
+        return max(at_rate, key=lambda step: step.sustained)
     below = [step for step in steps if step.sustained and step.target_rate < rate]
     return max(below, key=lambda step: step.target_rate) if below else None
 
