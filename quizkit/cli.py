@@ -121,7 +121,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--parts", type=_bench_parts, default=None,
                        help="comma-separated parts to run: throughput, closing, pushpull (default: all)")
     bench.add_argument("--quick", action="store_true",
-                       help="run every part for about a second at a tiny load, to check that the harness works")
+                       help="run every part briefly at a tiny load (under a minute), to check that the harness works")
     bench.set_defaults(run=_run_bench)
     return parser
 
@@ -212,10 +212,13 @@ def _run_bench(args: argparse.Namespace) -> int:
     def interrupt(signal_number, frame) -> None:
         raise KeyboardInterrupt
 
-    # The servers under test are child processes; SIGTERM unwinds like Ctrl-C, so each one is stopped.
-    signal.signal(signal.SIGTERM, interrupt)
+    # The servers under test are child processes, so SIGTERM unwinds like Ctrl-C and each one is stopped.
+    previous = signal.signal(signal.SIGTERM, interrupt)
     options = quick_options() if args.quick else replace(ThroughputOptions(), duration_s=args.duration)
-    results = run_benchmark(options, args.parts or PARTS, quick=args.quick)
+    try:
+        results = run_benchmark(options, args.parts or PARTS, quick=args.quick)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.json_path is not None:
         write_json(results, args.json_path)
     return 0

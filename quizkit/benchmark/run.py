@@ -22,9 +22,10 @@ def quick_options() -> ThroughputOptions:
                              floor_stacks=("asgi-uvicorn",), refinements=0)
 
 
-def run_benchmark(options: ThroughputOptions, parts: Sequence[str], out: TextIO = sys.stdout,
+def run_benchmark(options: ThroughputOptions, parts: Sequence[str], out: TextIO | None = None,
                   quick: bool = False) -> dict:
-    """Run the chosen `parts`, print a table per part to `out` and return every figure."""
+    """Run the chosen `parts`, print a table per part to `out` (default: standard output) and return every figure."""
+    out = sys.stdout if out is None else out
     texts = bench_texts()
     results: dict = {"machine": describe_machine(), "options": {"duration_s": options.duration_s, "quick": quick}}
     machine = results["machine"]

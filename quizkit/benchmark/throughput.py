@@ -24,6 +24,7 @@ from quizkit.benchmark.targets import (
     quizkit_server,
 )
 from quizkit.benchmark.workload import Workload, write_workload
+from quizkit.benchmark.wrk import wrk_path
 from quizkit.emulator import Emulator
 
 QUIZKIT_RATES = (500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10000)
@@ -58,6 +59,7 @@ class ThroughputResults:
 
 def run_throughput(options: ThroughputOptions, folder: Path, report: Report) -> ThroughputResults:
     """Run the floors, quizkit and the baseline one after the other; call `report` after every run."""
+    wrk_path()  # raises WrkMissing before any server starts
     db_path = folder / "quizkit.db"
     codes = prepare_event(db_path)
     workload = write_workload(folder / "workload.tsv", codes)
