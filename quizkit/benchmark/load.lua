@@ -130,8 +130,10 @@ function init(args)
 end
 
 function delay()
-  -- Sends follow a fixed schedule per connection; a late one goes at once and the schedule stays,
+  -- Sends follow a fixed schedule per connection. A late one goes at once and the schedule stays,
   -- so the average rate is the target unless the server is slower than it.
+  -- NOTE: wrk times a request from its send. When the server falls behind, the time a request
+  -- waited for its turn is missing from its latency, so the harness also checks the achieved rate.
   if interval_ms == 0 then
     return 0
   end
