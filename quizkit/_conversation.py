@@ -6,21 +6,24 @@ so it survives a restart.
 
 Precedence for a text message: a command first, then a pending registration step, then an answer
 to the selected question, and otherwise the text is tried as a question code. A text of only
-invisible characters counts as no text.
+invisible characters counts as no text. A reply about a choice question carries its keyboard
+(`Turn.keyboard`), and a typed answer to it must name one of its options.
 
 The quiz runs only in private chats: `group_chat_reply` handles messages from groups and channels.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import replace
 from datetime import datetime
 
-from quizkit._results import compute_leaderboard, compute_result
+from quizkit._results import compute_leaderboard, compute_result, is_late
+from quizkit._taps import choice_keyboard
 from quizkit._text import display_text, remove_invisible, visible_length
-from quizkit.answers import is_correct, normalise, normalise_code_input
+from quizkit.answers import is_correct, match_option, normalise, normalise_code_input
 from quizkit.limits import (
     HEAD_COUNT_MAX,
     HEAD_COUNT_MIN,
@@ -29,7 +32,7 @@ from quizkit.limits import (
     TEAM_NAME_MIN_CHARS,
 )
 from quizkit.locales import LANGUAGES, texts_for
-from quizkit.model import Answer, Event, Incoming, MessageKind, Question, QuestionState
+from quizkit.model import Answer, Event, Incoming, InlineButton, MessageKind, Question, QuestionState
 from quizkit.store import Conversation, Store
 
 # "/name", "/name@bot" and "/name argument"; Telegram commands use Latin letters, digits and "_".
@@ -89,6 +92,8 @@ class Turn:
         self.user_id = incoming.sender.user_id
         self.texts = texts_for(incoming.sender.language_code, event.language)
         self.state = store.conversation(event.id, self.user_id)
+        # The inline keyboard to show under the reply, set by the steps that ask for a choice.
+        self.keyboard: tuple[tuple[InlineButton, ...], ...] = ()
 
     def reply(self) -> str:
         """Apply the message's effects to the store and return the reply text."""
@@ -132,7 +137,10 @@ class Turn:
             self.state = Conversation()
             return self.texts.reset_done()
         if name == "stats":
-            return self.texts.stats(compute_leaderboard(self.store, self.event.id, LEADERBOARD_TOP))
+            if not self.event.leaderboard:
+                return self.texts.leaderboard_off()
+            rows = compute_leaderboard(self.store, self.event.id, LEADERBOARD_TOP, by_score=self.event.scoring)
+            return self.texts.stats(rows, self.event.scoring)
         return self.texts.unknown_command(f"/{name}")
 
     # Questions and answers
@@ -154,9 +162,19 @@ class Turn:
         existing = self.store.answer(question.id, self.user_id)
         if existing is not None:
             return self.texts.already_answered(question, existing.raw_text.strip())
-        if question.state is QuestionState.CLOSED:
+        self._offer_options(question)
+        if is_late(question, self.now):
             return self.texts.closed_question_selected(question)
-        return self.texts.question_selected(question)
+        return self.texts.question_selected(question, self._seconds_left(question))
+
+    def _offer_options(self, question: Question) -> None:
+        if question.kind == "choice":
+            self.keyboard = choice_keyboard(self.event, question, self.texts)
+
+    def _seconds_left(self, question: Question) -> float | None:
+        if question.deadline_at is None:
+            return None
+        return max(1, math.ceil((question.deadline_at - self.now).total_seconds()))
 
     def _answer_or_code(self, text: str) -> str:
         question = self.store.question_by_id(self.state.selected_question_id)
@@ -174,10 +192,19 @@ class Turn:
         normalised = normalise(text)
         if not normalised:
             return self.texts.send_text(question)
+        raw_text = self.incoming.text or text
+        if question.kind == "choice":
+            index = match_option(text, question.options)
+            if index is None:
+                self._offer_options(question)
+                return self.texts.choose_option(question)
+            raw_text = text = question.options[index]
+            normalised = normalise(text)
 
-        # NOTE: lateness follows the question's state when the update is handled, not received_at,
-        # so an answer that reached the server just before the close but was handled after it is late.
-        late = question.state is QuestionState.CLOSED
+        # NOTE: after a close, lateness follows the question's state when the update is handled, so an
+        # answer that reached the server just before the close but was handled after it is late. A
+        # deadline is compared with received_at instead.
+        late = is_late(question, self.incoming.received_at)
         correct = is_correct(text, question.answers, question.kind) if late else None
         self.store.insert_answer(
             self.event.id,
@@ -185,17 +212,19 @@ class Turn:
                 question_id=question.id,
                 user_id=self.user_id,
                 update_id=self.incoming.update_id,
-                raw_text=self.incoming.text or text,
+                raw_text=raw_text,
                 normalised=normalised,
                 sent_at=self.incoming.sent_at,
                 received_at=self.incoming.received_at,
                 late=late,
                 correct=correct,
+                score=0 if late else None,
             ),
         )
 
         if late:
-            return self.texts.late_answer(question, bool(correct), compute_result(self.store, question))
+            result = compute_result(self.store, question, self.event.podium_size)
+            return self.texts.late_answer(question, bool(correct), result)
         return self.texts.answer_received(question, text)
 
     def _not_text(self) -> str:
@@ -204,6 +233,9 @@ class Turn:
         if self.state.selected_question_id is not None:
             question = self.store.question_by_id(self.state.selected_question_id)
             if self.store.answer(question.id, self.user_id) is None:
+                if question.kind == "choice":
+                    self._offer_options(question)
+                    return self.texts.choose_option(question)
                 return self.texts.send_text(question)
         return self.texts.help()
 

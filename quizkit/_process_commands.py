@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from quizkit.cli import EXIT_FAILED, _database_path, _port, _positive_int, _time_scale
+from quizkit.bot_token import TOKEN_VARIABLE
+from quizkit.cli import EXIT_FAILED, UsageError, _database_path, _number, _port, _positive_int, _time_scale
 from quizkit.errors import QuizkitError
+from quizkit.event_file import EventFile
+from quizkit.log_redaction import hide_in_logs
 
-TOKEN_VARIABLE = "QUIZKIT_BOT_TOKEN"
-_TOKEN_HELP = (f"bot token from @BotFather; prefer the {TOKEN_VARIABLE} environment variable, "
-               "because other users of this machine can read command lines")
 
 
 def add_process_commands(commands: argparse._SubParsersAction) -> None:
@@ -37,19 +37,36 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
                     "or SIGTERM. Host actions reach it through a control endpoint on 127.0.0.1, whose URL "
                     "and token are written to <db>.control (mode 0600).",
     )
-    serve.add_argument("--token", default=None, help=_TOKEN_HELP)
+    serve.add_argument("--token-file", type=Path, default=None,
+                       help=f"file that contains only the bot token, mode 0600 (default: the {TOKEN_VARIABLE} "
+                            "environment variable)")
     serve.add_argument("--api-url", default="https://api.telegram.org",
                        help="Bot API root URL, such as http://127.0.0.1:8081 for `quizkit emulator` (default: %(default)s)")
-    serve.add_argument("--db", type=_database_path, required=True, help="quizkit SQLite file that contains the event")
-    serve.add_argument("--event", required=True, help="name of the event to serve")
+    serve.add_argument("--event", required=True, metavar="FILE|NAME",
+                       help="event file (.toml), whose event is created on the first start, or the name of an "
+                            "event already in the database")
+    serve.add_argument("--db", type=_database_path, default=None,
+                       help="quizkit SQLite file; required with an event name (default with an event file: the "
+                            "file's path with .db instead of .toml)")
     serve.add_argument("--listen", type=_address, default=("127.0.0.1", 8443), metavar="HOST:PORT",
                        help="address the webhook listens on (default: 127.0.0.1:8443)")
     serve.add_argument("--public-url", default=None,
-                       help="URL Telegram reaches the webhook at, without /webhook (default: http://HOST:PORT)")
+                       help="URL Telegram reaches the webhook at, without /webhook, such as https://quiz.example.org "
+                            "(default: http://HOST:PORT, which only a local emulator can reach)")
     serve.add_argument("--secret", default=None,
                        help="webhook secret token, 1-256 characters of A-Z a-z 0-9 _ - (default: random per start)")
     serve.add_argument("--transport", choices=["webhook", "polling"], default="webhook",
                        help="how the bot receives updates: webhook (push, default) or polling (pull)")
+    serve.add_argument("--max-connections", type=_max_connections, default=None,
+                       help="webhook connections Telegram may open at once, 1 to 100 (default: the event file's "
+                            "max_connections, else 40)")
+    serve.add_argument("--drop-pending-updates", action="store_true",
+                       help="drop the pending updates Telegram stores for the bot on start (default: keep and process them)")
+    serve.add_argument("--delete-webhook-on-stop", action="store_true",
+                       help="delete the webhook on stop (default: keep it, so Telegram keeps updates for the next start)")
+    serve.add_argument("--self-signed", action="store_true",
+                       help="serve HTTPS with a self-signed certificate for the IP address of --public-url and upload "
+                            "it with setWebhook; for a server without a domain name")
     serve.add_argument("--control", type=_address, default=("127.0.0.1", 0), metavar="HOST:PORT",
                        help="address of the control endpoint (default: 127.0.0.1 on a free port, printed at start)")
     serve.set_defaults(run=_run_serve)
@@ -108,26 +125,26 @@ def _add_crowd(commands: argparse._SubParsersAction) -> None:
 def _run_serve(args: argparse.Namespace) -> int:
     import logging
 
-    from quizkit.serving import ServeOptions, TokenRedactor, redact, serve
+    from quizkit.bot.telegram import masked_token
+    from quizkit.bot_token import read_bot_token
+    from quizkit.serving import ServeOptions, redact, serve
 
-    token = _token(args)
-    if token is None:
-        return EXIT_FAILED
-    redactor = TokenRedactor(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
-    # Start and stop lines at INFO even without -v; httpx would log every request URL, token included.
-    logging.getLogger("quizkit").setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    token = read_bot_token(args.token_file)
+    hide_in_logs(token, masked_token(token))
+    # Start and stop lines at INFO even without -v, and httpx's line per request only with -vv.
+    if args.verbose < 2:
+        logging.getLogger("quizkit").setLevel(logging.INFO)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     if args.control[0] not in ("127.0.0.1", "localhost"):
         print(f"quizkit: --control {args.control[0]!r} is not 127.0.0.1 or localhost; the control endpoint "
               "accepts host actions, so it only listens on this machine.", file=sys.stderr)
         return EXIT_FAILED
 
+    event_file, db_path = event_and_database(args.event, args.db)
     options = ServeOptions(
         token=token,
-        db_path=args.db,
+        db_path=db_path,
         event=args.event,
         host=args.listen[0],
         port=args.listen[1],
@@ -137,6 +154,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         transport=args.transport,
         control_host=args.control[0],
         control_port=args.control[1],
+        event_file=event_file,
+        max_connections=args.max_connections,
+        drop_pending_updates=args.drop_pending_updates,
+        delete_webhook_on_stop=args.delete_webhook_on_stop,
+        self_signed=args.self_signed,
     )
     try:
         serve(options)
@@ -145,6 +167,23 @@ def _run_serve(args: argparse.Namespace) -> int:
         print(f"quizkit: {redact(str(error), token)}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+def event_and_database(event: str, db: Path | None) -> tuple[EventFile | None, Path]:
+    """Return the event file named by --event, if it names one, and the database path to use.
+
+    --event is an event file when it ends in .toml or names an existing file; otherwise it is an
+    event name and --db is required. Raises InvalidEventFile or UsageError.
+    """
+    from quizkit.event_file import load_event_file
+
+    if not (event.endswith(".toml") or Path(event).is_file()):
+        if db is None:
+            raise UsageError(f"--event {event!r} is an event name, so --db is required; give the database that "
+                             "contains it, or give an event file (.toml) instead.")
+        return None, db
+    event_file = load_event_file(event)
+    return event_file, db if db is not None else Path(event).with_suffix(".db")
 
 
 def _run_host(args: argparse.Namespace) -> int:
@@ -217,6 +256,10 @@ def _address(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, such as 127.0.0.1:8443, got {text!r}")
     port_number = 0 if port == "0" else _port(port)
     return host.strip("[]"), port_number
+
+
+def _max_connections(text: str) -> int:
+    return _number(text, int, 1, 100, "a whole number of connections from 1 to 100")
 
 
 def _codes(text: str) -> list[str]:

@@ -65,6 +65,17 @@ def display_text(text: str) -> str:
     return " ".join("".join(shown).split())
 
 
+def shorten(text: str, max_chars: int) -> str:
+    """Return `text` cleaned as `display_text` does and cut to `max_chars` characters, "…" included.
+
+    Longer text keeps its first `max_chars - 1` characters, less a joiner left dangling by the cut.
+    """
+    cleaned = display_text(text)
+    if len(cleaned) > max_chars:
+        cleaned = display_text(cleaned[: max_chars - 1]) + "…"
+    return cleaned
+
+
 def _keeps_format_character(text: str, index: int, shown: list[str]) -> bool:
     character = text[index]
     previous = shown[-1] if shown else ""

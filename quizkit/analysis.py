@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPORT_FORMATS",
+    "LEADERBOARD_ORDERS",
     "Results",
     "anonymised",
     "delay_distribution",
@@ -64,7 +65,10 @@ class Results:
 
     Times are timezone-aware UTC timestamps. `answers.delay_s` is the time in seconds from the
     question's opening to the answer's arrival at the server, never below zero, as the engine
-    computes it for the podium and the leaderboard.
+    computes it for the podium and the leaderboard. `answers.score` is the speed score set on close
+    (0 to 1000, missing before the close and in databases older than schema version 3).
+    `podium_size`, `scoring` and `leaderboard` are the event's settings, with their defaults for
+    such older databases.
     """
 
     event: str
@@ -75,6 +79,9 @@ class Results:
     questions: pd.DataFrame
     answers: pd.DataFrame
     traffic: pd.DataFrame
+    podium_size: int = 3
+    scoring: bool = False
+    leaderboard: bool = True
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the five tables by name, in the order `export` writes them."""
@@ -128,11 +135,28 @@ def load(path: str | Path, event: str | None = None) -> Results:
         questions=questions,
         answers=answers,
         traffic=traffic,
+        **_settings(row),
     )
 
 
+def _settings(event_row: sqlite3.Row) -> dict[str, object]:
+    # A database older than schema version 3 has no settings columns, and a read-only connection
+    # cannot add them, so the engine's defaults apply.
+    if "podium_size" not in event_row.keys():
+        return {}
+    return {
+        "podium_size": int(event_row["podium_size"]),
+        "scoring": bool(event_row["scoring"]),
+        "leaderboard": bool(event_row["leaderboard"]),
+    }
+
+
+def _has_column(connection: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row["name"] == column for row in connection.execute(f"PRAGMA table_info({table})"))
+
+
 def _select_event(connection: sqlite3.Connection, path: str, name: str | None) -> sqlite3.Row:
-    rows = connection.execute("SELECT id, name, language FROM events ORDER BY created_at, id").fetchall()
+    rows = connection.execute("SELECT * FROM events ORDER BY created_at, id").fetchall()
     if not rows:
         raise EventNotFound(f"Database {path!r} has no events yet; run an event or `quizkit rehearse` first.")
     if name is None:
@@ -181,14 +205,16 @@ def _teams(participants: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_questions(connection: sqlite3.Connection, event_id: int) -> pd.DataFrame:
+    extra = "options, time_limit_s" if _has_column(connection, "questions", "options") else "'[]' AS options, NULL AS time_limit_s"
     frame = _frame(
         connection,
         "SELECT id AS question_id, number, code, kind, text, answers AS accepted, state, created_at, opened_at, "
-        "closed_at FROM questions WHERE event_id = ? ORDER BY number",
+        f"closed_at, {extra} FROM questions WHERE event_id = ? ORDER BY number",
         (event_id,),
     )
-    # The accepted answers are stored as a JSON array, and " | " joins them into one readable cell.
+    # Accepted answers and options are stored as JSON arrays, and " | " joins each into one readable cell.
     frame["accepted"] = [" | ".join(json.loads(text)) for text in frame["accepted"]]
+    frame["options"] = [" | ".join(json.loads(text)) or None for text in frame["options"]]
     frame = frame.astype(
         {
             "question_id": "Int64",
@@ -198,6 +224,8 @@ def _read_questions(connection: sqlite3.Connection, event_id: int) -> pd.DataFra
             "text": "string",
             "accepted": "string",
             "state": pd.CategoricalDtype(_STATES),
+            "options": "string",
+            "time_limit_s": "Float64",
         }
     )
     for column in ("created_at", "opened_at", "closed_at"):
@@ -206,10 +234,11 @@ def _read_questions(connection: sqlite3.Connection, event_id: int) -> pd.DataFra
 
 
 def _read_answers(connection: sqlite3.Connection, event_id: int, questions: pd.DataFrame) -> pd.DataFrame:
+    score = "a.score" if _has_column(connection, "answers", "score") else "NULL AS score"
     frame = _frame(
         connection,
         "SELECT q.number, q.code, a.user_id, a.update_id, a.raw_text, a.normalised, a.sent_at, a.received_at, "
-        "a.late, a.correct, a.rank FROM answers a JOIN questions q ON q.id = a.question_id "
+        f"a.late, a.correct, a.rank, {score} FROM answers a JOIN questions q ON q.id = a.question_id "
         "WHERE a.event_id = ? ORDER BY q.number, a.update_id",
         (event_id,),
     )
@@ -224,6 +253,7 @@ def _read_answers(connection: sqlite3.Connection, event_id: int, questions: pd.D
             "late": "boolean",
             "correct": "boolean",
             "rank": "Int64",
+            "score": "Int64",
         }
     )
     frame["sent_at"] = _timestamps(frame["sent_at"])
@@ -296,19 +326,34 @@ def question_stats(results: Results) -> pd.DataFrame:
     return stats.reset_index()
 
 
-def leaderboard(results: Results) -> pd.DataFrame:
+LEADERBOARD_ORDERS = ("correct", "score")
+
+
+def leaderboard(results: Results, by: str | None = None) -> pd.DataFrame:
     """Rank participants as the engine does: correct in-time answers (desc), cumulative delay (asc), user_id.
 
-    Only closed questions count, and only participants with at least one correct answer appear.
-    Columns: position, user_id, display_name (team name, else full name, else @username), team_name,
-    head_count, correct, delay_s.
+    With `by="score"`, the total speed score (desc) comes first. Without `by`, the event's `scoring`
+    setting chooses, as it does for `Engine.leaderboard`. Only closed questions count, and only
+    participants with at least one correct answer appear. Columns: position, user_id, display_name
+    (team name, else full name, else @username), team_name, head_count, correct, delay_s, score
+    (0 for answers stored before scores existed).
     """
+    order = by if by is not None else ("score" if results.scoring else "correct")
+    if order not in LEADERBOARD_ORDERS:
+        raise ValueError(f"Leaderboard order {by!r} is not supported; use one of: {', '.join(LEADERBOARD_ORDERS)}.")
+
     closed = results.questions.loc[results.questions["state"] == "closed", "number"]
     answers = _in_time(results)
-    scoring = answers.loc[answers["number"].isin(closed) & answers["correct"].fillna(False)]
+    counted = answers.loc[answers["number"].isin(closed) & answers["correct"].fillna(False)]
+    counted = counted.assign(score=counted["score"].fillna(0))
 
-    totals = scoring.groupby("user_id").agg(correct=("delay_s", "size"), delay_s=("delay_s", "sum")).reset_index()
-    totals = totals.sort_values(["correct", "delay_s", "user_id"], ascending=[False, True, True], kind="stable")
+    totals = counted.groupby("user_id").agg(
+        correct=("delay_s", "size"), delay_s=("delay_s", "sum"), score=("score", "sum")
+    ).reset_index()
+    keys, ascending = ["correct", "delay_s", "user_id"], [False, True, True]
+    if order == "score":
+        keys, ascending = ["score", *keys], [False, *ascending]
+    totals = totals.sort_values(keys, ascending=ascending, kind="stable")
     people = results.participants.set_index("user_id")
 
     board = pd.DataFrame(
@@ -320,6 +365,7 @@ def leaderboard(results: Results) -> pd.DataFrame:
             "head_count": people["head_count"].reindex(totals["user_id"]).to_numpy(),
             "correct": totals["correct"].astype("Int64").to_numpy(),
             "delay_s": totals["delay_s"].astype("float64").to_numpy(),
+            "score": totals["score"].astype("Int64").to_numpy(),
         }
     )
     return board.astype({"user_id": "Int64", "display_name": "string", "team_name": "string", "head_count": "Int64"})

@@ -1,8 +1,9 @@
-"""Answer normalisation and matching, and question codes.
+"""Answer normalisation and matching, choice options, and question codes.
 
 `normalise` turns what a participant typed into the form that is compared: "  Sì! " and "si" both
 become "si", and so does "si" with a zero-width space after it. `is_correct` matches a raw answer
-against a question's accepted answers. A question code is two letters and the question number
+against a question's accepted answers, and `match_option` finds the option of a choice question that
+a typed answer names. A question code is two letters and the question number
 ("KX4"). Codes travel as Telegram deep-link payloads, so they use only the characters that a payload
 allows.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from quizkit._text import is_invisible, remove_invisible
 from quizkit.errors import InvalidQuestion
-from quizkit.limits import ACCEPTED_ANSWER_MAX_CHARS
+from quizkit.limits import ACCEPTED_ANSWER_MAX_CHARS, OPTION_MAX_CHARS, OPTIONS_MAX, OPTIONS_MIN
 
 __all__ = [
     "CODE_LETTERS",
@@ -25,15 +26,17 @@ __all__ = [
     "RESERVED_CODES",
     "generate_code",
     "is_correct",
+    "match_option",
     "normalise",
     "normalise_code_input",
     "parse_number",
     "validate_answers",
     "validate_code",
+    "validate_options",
 ]
 
-# Question kinds that the engine can match. "choice" needs answer options, which questions do not store yet.
-KINDS = ("text", "number")
+# Question kinds that the engine can match: free text, a number with a tolerance, one of the options.
+KINDS = ("text", "number", "choice")
 
 # Characters trimmed around an answer, with the typographic quotes that phone keyboards insert.
 _SURROUNDING = "/,.!?;:'\"‘’‚‛“”„«»`´ "
@@ -133,10 +136,74 @@ def _number_matches(raw: str, expected: list[tuple[float, float]]) -> bool:
     return any(math.isclose(value, centre, abs_tol=tolerance + 1e-9) for centre, tolerance in expected)
 
 
-def validate_answers(answers: Sequence[str], kind: str, question_label: str) -> tuple[str, ...]:
+def match_option(text: str, options: Sequence[str]) -> int | None:
+    """Return the index of the option that `text` names, or None.
+
+    The option's text (normalised) matches first, then its number counted from 1, so with the
+    options "3", "1" and "2" the text "1" names the second option.
+    """
+    answer = normalise(text)
+    if not answer:
+        return None
+    for index, option in enumerate(options):
+        if normalise(option) == answer:
+            return index
+    # The length check keeps int() away from huge digit strings.
+    if answer.isdecimal() and len(answer) <= 3 and 1 <= int(answer) <= len(options):
+        return int(answer) - 1
+    return None
+
+
+def validate_options(options: Sequence[str] | None, kind: str, question_label: str) -> tuple[str, ...]:
+    """Return the options of a choice question as a tuple, stripped, or raise InvalidQuestion.
+
+    A choice question needs OPTIONS_MIN to OPTIONS_MAX distinct options; other kinds take none.
+    """
+    items = () if options is None else ((options,) if isinstance(options, str) else tuple(options))
+    if kind != "choice":
+        if items:
+            raise InvalidQuestion(
+                f"{question_label} is of kind {kind!r}, which takes no options; pass kind='choice' "
+                f"to show them as buttons, or leave options out."
+            )
+        return ()
+
+    if not OPTIONS_MIN <= len(items) <= OPTIONS_MAX:
+        raise InvalidQuestion(
+            f"{question_label} has {len(items)} options; a choice question needs {OPTIONS_MIN} to {OPTIONS_MAX}, "
+            f"e.g. options=['Milano', 'Roma', 'Napoli']."
+        )
+    seen: dict[str, str] = {}
+    cleaned = []
+    for item in items:
+        if not isinstance(item, str) or normalise(item) == "":
+            raise InvalidQuestion(
+                f"Option {item!r} of {question_label} is empty or not text; give each option as a non-empty string."
+            )
+        if len(item.strip()) > OPTION_MAX_CHARS:
+            raise InvalidQuestion(
+                f"Option {item.strip()[:20]!r}... of {question_label} has {len(item.strip())} characters, more than "
+                f"the {OPTION_MAX_CHARS} that fit on a button; shorten it."
+            )
+        key = normalise(item)
+        if key in seen:
+            raise InvalidQuestion(
+                f"Options {seen[key]!r} and {item!r} of {question_label} read the same once case, accents and "
+                f"punctuation are ignored, so participants could not tell them apart; make them differ."
+            )
+        seen[key] = item
+        cleaned.append(item.strip())
+    return tuple(cleaned)
+
+
+def validate_answers(
+    answers: Sequence[str], kind: str, question_label: str, options: Sequence[str] = ()
+) -> tuple[str, ...]:
     """Return the accepted answers as a tuple, stripped, or raise InvalidQuestion.
 
-    A single string counts as one answer, so `answers="Roma"` means ["Roma"], not its letters.
+    A single string counts as one answer, so `answers="Roma"` means ["Roma"], not its letters. For a
+    choice question each accepted answer must be one of `options` (by text or number), and is
+    returned as that option's text.
     """
     if kind not in KINDS:
         raise InvalidQuestion(
@@ -161,8 +228,22 @@ def validate_answers(answers: Sequence[str], kind: str, question_label: str) -> 
                 f"Accepted answer {item!r} of {question_label} is not a number; "
                 f"write it as '42' or '3.14 ± 0.01'."
             )
+        if kind == "choice":
+            cleaned.append(_accepted_option(item, options, question_label))
+            continue
         cleaned.append(item.strip())
     return tuple(cleaned)
+
+
+def _accepted_option(item: str, options: Sequence[str], question_label: str) -> str:
+    index = match_option(item, options)
+    if index is None:
+        listed = ", ".join(repr(option) for option in options)
+        raise InvalidQuestion(
+            f"Accepted answer {item!r} of {question_label} is none of its options ({listed}); "
+            f"give the text or the number (from 1) of the right option."
+        )
+    return options[index]
 
 
 def validate_code(code: str) -> str:

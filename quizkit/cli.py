@@ -9,21 +9,27 @@ import sys
 from pathlib import Path
 
 from quizkit.errors import QuizkitError
+from quizkit.log_redaction import mask_secrets
 
 # 2 is argparse's code for invalid arguments; everything that fails after parsing exits with 1.
 EXIT_FAILED = 1
+
+
+class UsageError(QuizkitError):
+    """A combination of command-line options is invalid, such as an event name without --db."""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with `argv` (default: sys.argv) and return the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    logging.basicConfig(level=levels.get(args.verbose, logging.DEBUG),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.run(args)
     except (QuizkitError, TimeoutError, OSError, sqlite3.Error) as error:
-        print(f"quizkit: {error}", file=sys.stderr)
+        print(f"quizkit: {mask_secrets(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("quizkit: interrupted", file=sys.stderr)
@@ -35,7 +41,9 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="quizkit",
         description="Run live quiz events on Telegram from a Jupyter notebook.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log server start, stop and each question at INFO level")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log server start, stop and each question at INFO level; -vv logs everything at DEBUG "
+                             "level, Bot API requests included (the bot token is masked)")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     rehearse = commands.add_parser(
@@ -76,6 +84,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_process_commands(commands)
 
+    from quizkit._doctor_command import add_doctor_command
+
+    add_doctor_command(commands)
+
     export = commands.add_parser(
         "export",
         help="write an event's participants, teams, questions, answers and traffic to CSV, xlsx or parquet files",
@@ -96,11 +108,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "qr",
         help="write a QR code (PNG and SVG) per question of an event, and optionally a printable PDF sheet",
         description="Write <CODE>.png and <CODE>.svg for each question of one event, each encoding the "
-                    "question's deep link, and with --pdf an A4 sheet with one page per question. "
-                    "The database is opened read-only.",
+                    "question's deep link, and with --pdf an A4 sheet with one page per question. With an "
+                    "event file, the event is created in the database first (so its codes are fixed); with "
+                    "an event name, the database is opened read-only.",
     )
-    qr.add_argument("--db", type=Path, required=True, help="quizkit SQLite file to read")
-    qr.add_argument("--event", default=None, help="event name (default: the only or the most recent event)")
+    qr.add_argument("--db", type=Path, default=None,
+                    help="quizkit SQLite file; required without an event file (default with an event file: the "
+                         "file's path with .db instead of .toml)")
+    qr.add_argument("--event", default=None, metavar="FILE|NAME",
+                    help="event file (.toml) or event name (default: the only or the most recent event in --db)")
     qr.add_argument("--out", type=Path, required=True, help="folder to write the images into; created when missing")
     qr.add_argument("--pdf", type=_output_path, default=None,
                     help="also write a PDF sheet to this file, one A4 page per question")
@@ -186,7 +202,7 @@ def _run_qr(args: argparse.Namespace) -> int:
         print(f"quizkit: --out {str(args.out)!r} is a file; give a folder to write the images into.", file=sys.stderr)
         return EXIT_FAILED
 
-    codes = qr.load_event_codes(args.db, event=args.event)
+    codes = _event_codes(args.event, args.db)
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         for question in codes.questions:
@@ -236,6 +252,41 @@ def _bench_parts(text: str) -> list[str]:
     if not parts or unknown:
         raise argparse.ArgumentTypeError(f"expected comma-separated parts out of {', '.join(PARTS)}, got {text!r}")
     return parts
+
+
+def _event_codes(event: str | None, db: Path | None):
+    from quizkit import qr
+    from quizkit._process_commands import event_and_database
+
+    if event is None:
+        if db is None:
+            raise UsageError("Give --event FILE (an event file) or --db with the database of the event.")
+        return qr.load_event_codes(db, event=None)
+    event_file, db_path = event_and_database(event, db)
+    if event_file is None:
+        return qr.load_event_codes(db_path, event=event)
+    return _event_file_codes(event_file, db_path)
+
+
+def _event_file_codes(event_file, db_path: Path):
+    from quizkit import qr
+    from quizkit.event_setup import open_event
+    from quizkit.store import Store
+
+    store = Store(db_path)
+    try:
+        stored = store.event(event_file.name)
+        username = event_file.bot_username or (stored.bot_username if stored is not None else None)
+        if username is None:
+            raise UsageError(
+                f"{event_file.path}: the QR codes need the bot's username; write bot_username = \"your_bot\" in "
+                "the event file, or start `quizkit serve --event` once, which reads it from Telegram."
+            )
+        engine = open_event(store, event_file, username)
+        questions = tuple(qr.QuestionCode(question.number, question.code) for question in engine.questions())
+        return qr.EventCodes(event_file.name, event_file.language, engine.event.bot_username, questions)
+    finally:
+        store.close()
 
 
 def _number(text: str, parse, low: float, high: float, expected: str):

@@ -6,23 +6,31 @@ and edits wait in the outbox until the server sends them and reports back with `
 
     store = Store("quiz.db")
     engine = Engine.create_event(store, name="codeweek", language="it", channel_id=-1001,
-                                 bot_username="quizkit_bot")
+                                 bot_username="quizkit_bot", podium_size=5, scoring=True)
     engine.add_question(text="Capital of Italy?", answers=["Roma", "Rome"])
+    engine.add_question(text="Largest city?", kind="choice", options=["Milano", "Roma", "Napoli"],
+                        answers=["Roma"], time_limit_s=30)
     engine.open_question(1)
     replies = engine.handle(incoming)          # for each update from Telegram
     result = engine.close_question(1)
+    engine.close_expired_questions()           # about once a second: questions whose time is up
+
+Event settings (`podium_size`, `scoring`, `leaderboard`) are given to `create_event` and changed
+with `update_settings`.
 """
 
 from __future__ import annotations
 
 import logging
+import numbers
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
 from quizkit._conversation import Turn, group_chat_reply
-from quizkit._results import compute_leaderboard, compute_result, rank_answers
-from quizkit.answers import generate_code, validate_answers, validate_code
+from quizkit._results import PODIUM_SIZE, PODIUM_SIZE_MAX, compute_leaderboard, compute_result, rank_answers
+from quizkit._taps import Tap
+from quizkit.answers import generate_code, validate_answers, validate_code, validate_options
 from quizkit.errors import (
     EventNotFound,
     InvalidEvent,
@@ -30,19 +38,21 @@ from quizkit.errors import (
     QuestionNotFound,
     QuestionStateError,
 )
-from quizkit.limits import LEADERBOARD_TOP
+from quizkit.limits import LEADERBOARD_TOP, TIME_LIMIT_MAX_S, TIME_LIMIT_MIN_S
 from quizkit.locales import LANGUAGES, Texts
 from quizkit.model import (
+    CallbackAnswer,
     Event,
     Incoming,
     LeaderboardRow,
+    MessageKind,
     OutboxItem,
     Question,
     QuestionResult,
     QuestionState,
     Reply,
 )
-from quizkit.store import Store
+from quizkit.store import EventSettings, Store
 
 __all__ = ["Clock", "Engine"]
 
@@ -56,6 +66,8 @@ LIVE_COUNT = "live_count"
 ANSWER_REVEAL = "answer_reveal"
 RESULTS = "results"
 LEADERBOARD = "leaderboard"
+# The edit of a tapped choice message in a private chat, showing the answer instead of the buttons.
+TAP_CONFIRMATION = "tap_confirmation"
 
 # Live count edits of one announcement are at least this far apart, which keeps a busy question
 # well under Telegram's limit of about 20 messages per minute in a channel.
@@ -79,6 +91,18 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+
+def question_ref(ref: object) -> int | str:
+    """Check a question reference: a number (any integer type, numpy's included) or a code.
+
+    Returns an int or the str unchanged. Raises TypeError for anything else, booleans included.
+    """
+    if isinstance(ref, str):
+        return ref
+    if isinstance(ref, numbers.Integral) and not isinstance(ref, bool):
+        return int(ref)
+    raise TypeError(f"Question reference {ref!r} must be a number (int) or a code (str).")
+
 class Engine:
     """The rules of one event. Build it with `create_event` or `load`, not with the constructor.
 
@@ -101,11 +125,18 @@ class Engine:
         channel_id: int | None,
         bot_username: str,
         clock: Clock | None = None,
+        *,
+        podium_size: int = PODIUM_SIZE,
+        scoring: bool = False,
+        leaderboard: bool = True,
     ) -> Engine:
         """Create an event in the store and return its engine.
 
         `language` ("it" or "en") is used for channel posts and for participants whose Telegram
         language is neither. With `channel_id` None, nothing is queued for a channel.
+        `podium_size` (1 to 20) is how many correct answers each results post lists. `scoring`
+        shows speed scores (1000 to 500 points for a correct answer) in posts and ranks the
+        leaderboard by them; `leaderboard` False hides /stats and forbids the leaderboard post.
         Raises InvalidEvent for a bad argument and EventExists when the name is taken.
         """
         name = name.strip() if isinstance(name, str) else name
@@ -122,8 +153,9 @@ class Engine:
                 f"e.g. 'quizkit_bot' (5 to 32 letters, digits and underscores)."
             )
 
+        settings = _checked_settings(EventSettings(), podium_size, scoring, leaderboard)
         clock = clock or utc_now
-        event = store.insert_event(name, language, channel_id, username, _checked(clock()))
+        event = store.insert_event(name, language, channel_id, username, _checked(clock()), settings)
         logger.info("created event %s (id %d)", name, event.id)
         return cls(store, event, clock)
 
@@ -144,6 +176,21 @@ class Engine:
     def event(self) -> Event:
         return self._event
 
+    def update_settings(
+        self, *, podium_size: int | None = None, scoring: bool | None = None, leaderboard: bool | None = None
+    ) -> Event:
+        """Change the event's settings given (None keeps one) and return the event.
+
+        Posts already queued keep their text; the next results post uses the new podium size.
+        Raises InvalidEvent for a bad value.
+        """
+        current = EventSettings(self._event.podium_size, self._event.scoring, self._event.leaderboard)
+        settings = _checked_settings(current, podium_size, scoring, leaderboard)
+        with self.store.transaction():
+            self._event = self.store.set_event_settings(self._event.id, settings)
+        logger.info("changed the settings of event %s: %s", self._event.name, settings)
+        return self._event
+
     # Questions
 
     def add_question(
@@ -152,11 +199,17 @@ class Engine:
         answers: Sequence[str] = (),
         code: str | None = None,
         kind: str = "text",
+        options: Sequence[str] | None = None,
+        time_limit_s: float | None = None,
     ) -> Question:
         """Add a draft question with the next number and return it.
 
-        `answers` may stay empty until `close_question` gives them. Without `code`, the engine
-        generates one of two letters and the number ("KX4"). Raises InvalidQuestion.
+        `kind` is "text" (free answer), "number" (answers like "3.14 ± 0.01") or "choice", which
+        needs 2 to 10 `options`, shown as buttons; its accepted answers name options by text or
+        number. `answers` may stay empty until `close_question` gives them, unless `time_limit_s`
+        (5 to 86400 seconds) is set: the question then closes by itself, so it needs them now.
+        Without `code`, the engine generates one of two letters and the number ("KX4").
+        Raises InvalidQuestion.
         """
         question_text = text.strip() if isinstance(text, str) else ""
         if not question_text:
@@ -172,11 +225,14 @@ class Engine:
 
         with self.store.transaction():
             number = self.store.next_question_number(self._event.id)
-            accepted = validate_answers(answers, kind, f"question {number}")
+            label = f"question {number}"
+            choices = validate_options(options, kind, label)
+            accepted = validate_answers(answers, kind, label, choices)
+            limit = _checked_time_limit(time_limit_s, accepted, label)
             existing = self.store.questions(self._event.id)
             question_code = self._new_code(number, code, existing)
             question = self.store.insert_question(
-                self._event.id, number, question_code, kind, question_text, accepted, self._now()
+                self._event.id, number, question_code, kind, question_text, accepted, self._now(), choices, limit
             )
         logger.info("added question %d (%s) to event %s", question.number, question.code, self._event.name)
         return question
@@ -203,10 +259,8 @@ class Engine:
 
         A string of digits that is no question's code is read as a number. Raises QuestionNotFound.
         """
+        ref = question_ref(ref)
         questions = self.questions()
-        if isinstance(ref, bool) or not isinstance(ref, (int, str)):
-            raise TypeError(f"Question reference {ref!r} must be a number (int) or a code (str).")
-
         if isinstance(ref, str):
             key = ref.strip().upper()
             for question in questions:
@@ -248,7 +302,9 @@ class Engine:
                     f"add a new question instead."
                 )
 
-            self.store.set_question_opened(question.id, self._now())
+            now = self._now()
+            deadline = None if question.time_limit_s is None else now + timedelta(seconds=question.time_limit_s)
+            self.store.set_question_opened(question.id, now, deadline)
             question = self.store.question_by_id(question.id)
             self._enqueue(question, "send", ANNOUNCEMENT, self._channel_texts.announcement(question, self._event.bot_username))
         logger.info("opened question %d (%s) of event %s", question.number, question.code, self._event.name)
@@ -273,9 +329,12 @@ class Engine:
                 )
             if question.state is QuestionState.CLOSED:
                 self._check_same_answers(question, answers, label)
-                return compute_result(self.store, question)
+                return compute_result(self.store, question, self._event.podium_size)
 
-            accepted = question.answers if answers is None else validate_answers(answers, question.kind, label)
+            if answers is None:
+                accepted = question.answers
+            else:
+                accepted = validate_answers(answers, question.kind, label, question.options)
             if not accepted:
                 raise InvalidQuestion(
                     f"{label} has no accepted answers; pass them when closing, e.g. "
@@ -285,11 +344,11 @@ class Engine:
             self.store.set_question_closed(question.id, self._now(), accepted)
             question = self.store.question_by_id(question.id)
             self.store.set_answer_results(question.id, rank_answers(question, self.store.answers(question.id)))
-            result = compute_result(self.store, question)
+            result = compute_result(self.store, question, self._event.podium_size)
 
             self.store.cancel_pending(question.id, LIVE_COUNT)
             texts = self._channel_texts
-            self._enqueue(question, "send", RESULTS, texts.results(result))
+            self._enqueue(question, "send", RESULTS, texts.results(result, self._event.scoring))
             self._enqueue(question, "edit", ANSWER_REVEAL, texts.announcement_closed(question, result.answers))
 
         logger.info(
@@ -302,10 +361,23 @@ class Engine:
         )
         return result
 
+    def close_expired_questions(self) -> list[QuestionResult]:
+        """Close every open question whose time limit is up, and return their results.
+
+        The server calls this about once a second. The deadline is stored when a question opens, so
+        after a restart the first call closes what expired meanwhile.
+        """
+        results = []
+        for question in self.store.expired_questions(self._event.id, self._now()):
+            logger.info("question %d (%s) of event %s reached its time limit", question.number, question.code,
+                        self._event.name)
+            results.append(self.close_question(question.number))
+        return results
+
     def _check_same_answers(self, question: Question, answers: Sequence[str] | None, label: str) -> None:
         if answers is None:
             return
-        requested = validate_answers(answers, question.kind, label)
+        requested = validate_answers(answers, question.kind, label, question.options)
         if requested != question.answers:
             raise QuestionStateError(
                 f"{label} is already closed with answers {list(question.answers)!r}; its results cannot "
@@ -314,44 +386,70 @@ class Engine:
 
     def result(self, ref: int | str) -> QuestionResult:
         """Return the question's totals and podium; for an open question, a preview of them."""
-        return compute_result(self.store, self.question(ref))
+        return compute_result(self.store, self.question(ref), self._event.podium_size)
 
     def answer_count(self, ref: int | str) -> int:
         """Return how many answers the question has stored so far, in time and late."""
         return self.store.count_answers(self.question(ref).id)
 
     def leaderboard(self, limit: int | None = None) -> list[LeaderboardRow]:
-        """Return the standings over closed questions: correct in-time answers, then cumulative delay."""
-        return compute_leaderboard(self.store, self._event.id, limit)
+        """Return the standings over closed questions: correct in-time answers, then cumulative delay.
+
+        With the event's `scoring` setting on, the total speed score comes first.
+        """
+        return compute_leaderboard(self.store, self._event.id, limit, by_score=self._event.scoring)
 
     def post_leaderboard(self) -> None:
-        """Queue a channel post with the top of the leaderboard."""
+        """Queue a channel post with the top of the leaderboard.
+
+        Raises InvalidEvent when the event's leaderboard setting is off.
+        """
+        if not self._event.leaderboard:
+            raise InvalidEvent(
+                f"Event {self._event.name!r} has its leaderboard turned off, so it cannot be posted; "
+                f"turn it on with engine.update_settings(leaderboard=True) first."
+            )
         with self.store.transaction():
-            text = self._channel_texts.leaderboard_post(self.leaderboard(LEADERBOARD_TOP))
+            rows = self.leaderboard(LEADERBOARD_TOP)
+            text = self._channel_texts.leaderboard_post(rows, self._event.scoring)
             self._enqueue(None, "send", LEADERBOARD, text)
 
     # Participants
 
-    def handle(self, incoming: Incoming) -> list[Reply]:
+    def handle(self, incoming: Incoming) -> list[Reply | CallbackAnswer]:
         """Apply one update's effects and return the replies to its chat, committed before returning.
 
         A duplicate update_id (a redelivery) returns [] and changes nothing. If handling raises,
         nothing is committed, so a redelivery of the same update is handled afresh. A message from
         a group or channel stores only its update_id, and gets a reply only when it is a command for
-        this bot (see `group_chat_reply`).
+        this bot (see `group_chat_reply`). A tap on a button (kind CALLBACK) gets exactly one
+        CallbackAnswer; when it stores an answer, the edit of the tapped message is queued in the
+        outbox.
         """
         now = self._now()
         with self.store.transaction():
             if not self.store.mark_update_processed(self._event.id, incoming.update_id, now):
                 return []
             self._prune_processed_updates(now)
+            if incoming.kind is MessageKind.CALLBACK:
+                return [self._tap(incoming, now)]
             if incoming.chat_type != "private":
                 text = group_chat_reply(self.store, self._event, incoming)
                 return [] if text is None else [Reply(chat_id=incoming.chat_id, text=text)]
 
             self.store.upsert_participant(self._event.id, incoming.sender, now)
-            text = Turn(self.store, self._event, incoming, now).reply()
-        return [Reply(chat_id=incoming.chat_id, text=text)]
+            turn = Turn(self.store, self._event, incoming, now)
+            text = turn.reply()
+        return [Reply(chat_id=incoming.chat_id, text=text, keyboard=turn.keyboard)]
+
+    def _tap(self, incoming: Incoming, now: datetime) -> CallbackAnswer:
+        outcome = Tap(self.store, self._event, incoming, now).outcome()
+        if outcome.confirmation is not None and incoming.message_id is not None:
+            self.store.enqueue(
+                self._event.id, None, "edit", TAP_CONFIRMATION, incoming.chat_id, outcome.confirmation, now,
+                target_message_id=incoming.message_id,
+            )
+        return outcome.answer
 
     def _prune_processed_updates(self, now: datetime) -> None:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_INTERVAL:
@@ -436,20 +534,26 @@ class Engine:
                 else:
                     self.store.set_announcement_message_id(record.item.question_id, message_id)
 
-    def outbox_failed(self, item_id: int, error: str) -> None:
+    def outbox_failed(self, item_id: int, error: str, give_up: bool = False) -> None:
         """Count a failed attempt and store the error; the item stays pending for a later retry.
 
+        With `give_up`, the item is cancelled instead, for a call that can never succeed, such as
+        the edit of a message the participant deleted.
         NOTE: there is no maximum number of attempts. An item that always fails (for example
         because the bot is not an admin of the channel) stays pending, so the sender must back off.
         Raises OutboxItemNotFound.
         """
         with self.store.transaction():
             self.store.outbox_record(item_id)
-            self.store.mark_outbox_failed(item_id, error)
+            self.store.mark_outbox_failed(item_id, error, give_up)
 
     def outbox_target(self, item: OutboxItem) -> int | None:
         """Return the message_id that an edit item changes, or None for a send or an unsent announcement."""
-        if item.action != "edit" or item.question_id is None:
+        if item.action != "edit":
+            return None
+        if item.target_message_id is not None:
+            return item.target_message_id
+        if item.question_id is None:
             return None
         return self.store.question_by_id(item.question_id).announcement_message_id
 
@@ -467,6 +571,45 @@ class Engine:
 
     def _now(self) -> datetime:
         return _checked(self._clock())
+
+
+def _checked_settings(
+    current: EventSettings, podium_size: int | None, scoring: bool | None, leaderboard: bool | None
+) -> EventSettings:
+    """Return `current` with the given settings replaced, or raise InvalidEvent for a bad value."""
+    if podium_size is not None:
+        if isinstance(podium_size, bool) or not isinstance(podium_size, int) or not 1 <= podium_size <= PODIUM_SIZE_MAX:
+            raise InvalidEvent(
+                f"Podium size {podium_size!r} is invalid; give the number of winners each results post lists, "
+                f"a whole number from 1 to {PODIUM_SIZE_MAX}."
+            )
+        current = EventSettings(podium_size, current.scoring, current.leaderboard)
+    for name, value in (("scoring", scoring), ("leaderboard", leaderboard)):
+        if value is not None and not isinstance(value, bool):
+            raise InvalidEvent(f"Setting {name}={value!r} is invalid; pass True or False.")
+    return EventSettings(
+        current.podium_size,
+        current.scoring if scoring is None else scoring,
+        current.leaderboard if leaderboard is None else leaderboard,
+    )
+
+
+def _checked_time_limit(time_limit_s: float | None, accepted: tuple[str, ...], label: str) -> float | None:
+    """Return the time limit as a float, or raise InvalidQuestion for a bad one or missing answers."""
+    if time_limit_s is None:
+        return None
+    valid_type = isinstance(time_limit_s, (int, float)) and not isinstance(time_limit_s, bool)
+    if not valid_type or not TIME_LIMIT_MIN_S <= time_limit_s <= TIME_LIMIT_MAX_S:
+        raise InvalidQuestion(
+            f"Time limit {time_limit_s!r} of {label} is invalid; give the seconds participants have to answer, "
+            f"from {TIME_LIMIT_MIN_S} to {TIME_LIMIT_MAX_S}."
+        )
+    if not accepted:
+        raise InvalidQuestion(
+            f"{label.capitalize()} has a time limit but no accepted answers; a timed question closes by itself, "
+            f"so give its answers now, e.g. answers=['Roma'], time_limit_s={time_limit_s!r}."
+        )
+    return float(time_limit_s)
 
 
 def _checked(moment: datetime) -> datetime:

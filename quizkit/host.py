@@ -18,18 +18,21 @@ for the server's writes, they work after the server stops, and any thread may ca
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pandas as pd
 
 from quizkit import analysis
-from quizkit._results import PODIUM_SIZE
 from quizkit.bot.telegram import TELEGRAM_API_URL
-from quizkit.engine import Engine
+from quizkit.doctor import CheckResult, run_doctor
+from quizkit.engine import Engine, question_ref
+from quizkit.live import LiveSnapshot, read_live
 from quizkit.errors import QuestionNotFound, QuestionStateError
-from quizkit.model import Question, QuestionResult
+from quizkit.model import LeaderboardRow, Question, QuestionResult
 from quizkit.server import Server, ServerNotRunning
 from quizkit.server.server import ServerStatus
+from quizkit.store import connect_reader
 
 __all__ = ["Host"]
 
@@ -43,6 +46,7 @@ _RESPONSE_DTYPES = {
     "delay_s": "float64",
     "correct": "boolean",
     "rank": "Int64",
+    "score": "Int64",
     "late": "bool",
     "received_at": "datetime64[ns, UTC]",
 }
@@ -103,7 +107,7 @@ class Host:
         Launching an open question changes nothing. Raises ServerNotRunning when the server is
         stopped, and the engine's QuestionNotFound or QuestionStateError.
         """
-        self._require_running("launch", question)
+        self._require_running(f"launch({question!r})")
         return self.server.call(self.engine.open_question, question)
 
     def close(self, question: int | str, answers: list[str] | None = None) -> QuestionResult:
@@ -112,17 +116,25 @@ class Host:
         `answers` replaces the accepted answers. Closing a closed question again returns the same
         result. Raises ServerNotRunning when the server is stopped, and the engine's errors.
         """
-        self._require_running("close", question)
+        self._require_running(f"close({question!r})")
         return self.server.call(self.engine.close_question, question, answers)
 
-    def _require_running(self, action: str, question: int | str) -> None:
-        # The engine could write to the database without the server, but then nothing would post the
-        # announcement, and answers would arrive at a stopped bot, so a host must start it first.
+    def post_leaderboard(self) -> None:
+        """Queue a channel post with the top of the leaderboard. Each call posts again.
+
+        Raises ServerNotRunning when the server is stopped.
+        """
+        self._require_running("post_leaderboard()")
+        self.server.call(self.engine.post_leaderboard)
+
+    def _require_running(self, call: str) -> None:
+        # The engine could write to the database without the server, but then nothing would post to
+        # the channel, and answers would arrive at a stopped bot, so a host must start it first.
         if self.server.running:
             return
         raise ServerNotRunning(
-            f"Cannot {action} question {question!r}: the quizkit server is not running. "
-            f"Start it with host.start() (or `with host:`), then call host.{action}({question!r}) again."
+            f"Cannot run host.{call}: the quizkit server is not running. "
+            f"Start it with host.start() (or `with host:`), then call host.{call} again."
         )
 
     # Live tables, read-only
@@ -133,8 +145,8 @@ class Host:
         Without `question`, the most recently opened question is read, and an empty table is
         returned while no question has been opened. Columns: participant (display name), user_id,
         team, head_count, raw_text, normalised, delay_s (seconds from opening, never below zero),
-        correct and rank (missing until the question closes, rank only for correct in-time answers),
-        late (received after the close), received_at (UTC).
+        correct, rank and score (missing until the question closes, rank only for correct in-time
+        answers, score from 0 to 1000), late (received after the close or the deadline), received_at (UTC).
         """
         results = self._load()
         number = self._latest_opened(results) if question is None else self._number(results, question)
@@ -155,6 +167,7 @@ class Host:
                 "delay_s": answers["delay_s"].to_numpy(),
                 "correct": answers["correct"].to_numpy(),
                 "rank": answers["rank"].to_numpy(),
+                "score": answers["score"].to_numpy(),
                 "late": answers["late"].fillna(False).to_numpy(dtype=bool),
                 "received_at": answers["received_at"].to_numpy(),
             }
@@ -163,10 +176,12 @@ class Host:
         return frame.astype(_RESPONSE_DTYPES)
 
     def podium(self, question: int | str) -> pd.DataFrame:
-        """Return the first three correct in-time answers of a closed question, by update_id.
+        """Return the first correct in-time answers of a closed question, by update_id.
 
-        Columns: rank, participant, delay_s. Raises QuestionStateError for a question that is not
-        closed, because correctness and ranks are set only on close.
+        It has as many rows as the event's podium size (3 unless set with `podium_size`), or fewer
+        correct answers. Columns: rank, participant, delay_s, score (the speed score, 500 to 1000).
+        Raises QuestionStateError for a question that is not closed, because correctness, ranks and
+        scores are set only on close.
         """
         results = self._load()
         number = self._number(results, question)
@@ -179,22 +194,24 @@ class Host:
 
         answers = results.answers
         ranked = answers.loc[(answers["number"] == number) & answers["rank"].notna()]
-        ranked = ranked.sort_values("rank").head(PODIUM_SIZE)
+        ranked = ranked.sort_values("rank").head(results.podium_size)
         people = results.participants.set_index("user_id")
         frame = pd.DataFrame(
             {
                 "rank": ranked["rank"].to_numpy(),
                 "participant": _display_names(people, ranked["user_id"]),
                 "delay_s": ranked["delay_s"].to_numpy(),
+                "score": ranked["score"].to_numpy(),
             }
         )
-        return frame.astype({"rank": "Int64", "participant": "string", "delay_s": "float64"})
+        return frame.astype({"rank": "Int64", "participant": "string", "delay_s": "float64", "score": "Int64"})
 
     def leaderboard(self) -> pd.DataFrame:
         """Return the standings over closed questions, as `quizkit.analysis.leaderboard` computes them.
 
-        Columns: position, user_id, display_name, team_name, head_count, correct, delay_s. The order
-        and the figures match `Engine.leaderboard()`.
+        Columns: position, user_id, display_name, team_name, head_count, correct, delay_s, score. The
+        order and the figures match `Engine.leaderboard()`: by total score first when the event's
+        `scoring` setting is on.
         """
         return analysis.leaderboard(self._load())
 
@@ -209,6 +226,58 @@ class Host:
         frame = results.questions[["number", "code", "text", "state", "opened_at", "closed_at"]].copy()
         frame["answers"] = counts.reindex(frame["number"], fill_value=0).to_numpy()
         return frame.astype({"answers": "Int64"}).reset_index(drop=True)
+
+    def live(self, question: int | None = None, limit: int = 20) -> LiveSnapshot:
+        """Return what a live display shows: questions with counts, and question `question`'s newest answers.
+
+        Without `question`, the most recently opened one. Much cheaper than `responses()`: a few
+        indexed queries, whatever the size of the event, so a display may call it every second.
+        """
+        connection = connect_reader(self.engine.store.path)
+        try:
+            return read_live(connection, self.engine.event.id, question, limit)
+        finally:
+            connection.close()
+
+    def rates(self) -> list[tuple[int, int]]:
+        """Return (second, updates) pairs of the last hour, from the server's memory, oldest first."""
+        per_second: dict[int, int] = {}
+        for sample in self.server.traffic.samples():
+            per_second[sample.second] = per_second.get(sample.second, 0) + sample.count
+        return sorted(per_second.items())
+
+    def standings(self, limit: int | None = None) -> list[LeaderboardRow]:
+        """Return the engine's leaderboard rows (the first `limit`), as the channel post shows them.
+
+        Through the server's loop while it runs, so it never races an update; directly when stopped.
+        """
+        if self.server.running:
+            return self.server.call(self.engine.leaderboard, limit)
+        return self.engine.leaderboard(limit)
+
+    def checks(self, language: str = "en") -> list[CheckResult]:
+        """Run `quizkit doctor`'s checks on this host's settings and return their results, in `language`.
+
+        The token, getWebhookInfo, the channel rights, the public URL, the database and the transport
+        are checked, as `quizkit doctor` does. The checks run in a thread of their own, because a
+        notebook cell already runs inside an event loop; this call blocks until they finish.
+        """
+        settings = self.server.doctor_settings(language)
+        results: list[CheckResult] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                results.extend(run_doctor(settings))
+            except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+                failure.append(error)
+
+        worker = threading.Thread(target=run, name="quizkit-checks")
+        worker.start()
+        worker.join()
+        if failure:
+            raise failure[0]
+        return results
 
     def traffic(self) -> pd.DataFrame:
         """Return the updates received per second and kind, oldest first: columns second (UTC), kind, count.
@@ -246,9 +315,7 @@ class Host:
 
     def _number(self, results: analysis.Results, question: int | str) -> int:
         """Find a question number by number or code (case-insensitive), as `Engine.question` does."""
-        if isinstance(question, bool) or not isinstance(question, (int, str)):
-            raise TypeError(f"Question reference {question!r} must be a number (int) or a code (str).")
-
+        question = question_ref(question)
         questions = results.questions
         if isinstance(question, str):
             key = question.strip().upper()

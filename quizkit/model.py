@@ -29,12 +29,18 @@ class MessageKind(str, enum.Enum):
     STICKER = "sticker"
     PHOTO = "photo"
     EDITED = "edited"
+    CALLBACK = "callback"
     OTHER = "other"
 
 
 @dataclass(frozen=True)
 class Event:
-    """A named run of questions posting to one channel."""
+    """A named run of questions posting to one channel, with its settings.
+
+    `podium_size` is how many correct answers the results post lists. With `scoring`, the bot shows
+    speed scores and ranks the leaderboard by them; with `leaderboard` off, participants see no
+    standings and the leaderboard cannot be posted.
+    """
 
     id: int
     name: str
@@ -42,11 +48,18 @@ class Event:
     channel_id: int | None
     bot_username: str
     created_at: datetime
+    podium_size: int = 3
+    scoring: bool = False
+    leaderboard: bool = True
 
 
 @dataclass(frozen=True)
 class Question:
-    """One question of an event, with its accepted answers and lifecycle timestamps."""
+    """One question of an event, with its accepted answers and lifecycle timestamps.
+
+    `options` are the buttons of a choice question, empty for other kinds. A question with
+    `time_limit_s` gets `deadline_at` when it opens, and the server closes it then.
+    """
 
     id: int
     event_id: int
@@ -59,6 +72,9 @@ class Question:
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     announcement_message_id: int | None = None
+    options: tuple[str, ...] = ()
+    time_limit_s: float | None = None
+    deadline_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,11 @@ class Incoming:
     `sent_at` is Telegram's message date; `received_at` is when our server received the update.
     `chat_type` is Telegram's chat.type: "private", "group", "supergroup" or "channel". The quiz
     runs only in private chats.
+
+    A tap on an inline button has kind CALLBACK, `callback_query_id`, `callback_data` (None for a
+    button without data) and `message_id`, the message that carries the keyboard (None when
+    Telegram did not send it). A callback query has no date of its own, so its `sent_at` is
+    `received_at`.
     """
 
     update_id: int
@@ -89,15 +110,48 @@ class Incoming:
     sent_at: datetime
     received_at: datetime
     chat_type: str = "private"
+    callback_query_id: str | None = None
+    callback_data: str | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InlineButton:
+    """A button of an inline keyboard that sends `data` (1 to 64 bytes) back in a callback query."""
+
+    text: str
+    data: str
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A message to send to the chat that sent the update; `text` is HTML."""
+    """A message to send to the chat that sent the update; `text` is HTML.
+
+    `keyboard` contains the rows of an inline keyboard shown under the message, empty for none.
+    """
 
     chat_id: int
     text: str
     parse_mode: str = "HTML"
+    keyboard: tuple[tuple[InlineButton, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """The answerCallbackQuery call for a tap: a notification, or an alert with `show_alert`.
+
+    `text` is plain text of at most 200 characters, or None to only stop the client's progress
+    indicator. `chat_id` is the chat of the tapped message, so transports keep a chat's calls in order.
+    """
+
+    chat_id: int
+    callback_query_id: str
+    text: str | None = None
+    show_alert: bool = False
+
+
+# What the engine returns for an update: messages to its chat, or the answer to a tap.
+Outgoing = Reply | CallbackAnswer
 
 
 @dataclass(frozen=True)
@@ -133,7 +187,11 @@ class Participant:
 
 @dataclass(frozen=True)
 class Answer:
-    """The first answer of a participant to a question; `correct` and `rank` are set on close."""
+    """The first answer of a participant to a question; `correct`, `rank` and `score` are set on close.
+
+    For a choice question, `raw_text` is the chosen option's text, whether it was tapped, typed or
+    given by its number.
+    """
 
     question_id: int
     user_id: int
@@ -145,16 +203,18 @@ class Answer:
     late: bool = False
     correct: bool | None = None
     rank: int | None = None
+    score: int | None = None
 
 
 @dataclass(frozen=True)
 class PodiumEntry:
-    """One of the first correct answers of a closed question."""
+    """One of the first correct answers of a closed question, with its speed score (0 to 1000)."""
 
     rank: int
     user_id: int
     display_name: str
     delay_s: float
+    score: int = 0
 
 
 @dataclass(frozen=True)
@@ -177,18 +237,23 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class LeaderboardRow:
-    """One participant's standing: correct in-time answers, then cumulative delay in seconds."""
+    """One participant's standing: correct in-time answers, cumulative delay in seconds and total score."""
 
     position: int
     user_id: int
     display_name: str
     correct: int
     delay_s: float
+    score: int = 0
 
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """A channel call waiting to be sent: `send` posts `text`, `edit` edits the question's announcement."""
+    """A call waiting to be sent: `send` posts `text`, `edit` changes a message's text.
+
+    An edit changes `target_message_id` in `chat_id` when it is set (a message in a private chat),
+    and otherwise the question's announcement in the channel.
+    """
 
     id: int
     event_id: int
@@ -198,3 +263,4 @@ class OutboxItem:
     chat_id: int
     text: str
     attempts: int = 0
+    target_message_id: int | None = None

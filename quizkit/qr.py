@@ -14,6 +14,7 @@ The images need the `qrcode` package and the PDF needs `fpdf2`: install them wit
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,10 @@ from typing import Protocol
 
 from quizkit.errors import InvalidEvent, InvalidQuestion
 
-__all__ = ["SHEET_TEXTS", "EventCodes", "QuestionCode", "deep_link", "load_event_codes", "qr_png", "qr_svg", "sheet_pdf"]
+__all__ = [
+    "SHEET_TEXTS", "EventCodes", "QuestionCode", "deep_link", "load_event_codes", "qr_png", "qr_png_bytes",
+    "qr_svg", "sheet_pdf",
+]
 
 # Telegram usernames are 5 to 32 characters.
 # NOTE: Telegram also requires a bot's username to end in "bot". This is not checked, so a typo such
@@ -141,14 +145,20 @@ def qr_png(link: str, path: str | Path, box_size: int = DEFAULT_BOX_SIZE) -> Pat
 
     The version (size) is the smallest that fits the link, with error correction level M (15%).
     """
+    Path(path).write_bytes(qr_png_bytes(link, box_size))
+    return Path(path)
+
+
+def qr_png_bytes(link: str, box_size: int = DEFAULT_BOX_SIZE) -> bytes:
+    """Return the link's QR code as PNG bytes, as `qr_png` writes them, for an image widget."""
     if not isinstance(box_size, int) or box_size < 1:
         raise ValueError(f"box_size {box_size!r} is invalid; give the pixels per QR module as a positive integer.")
 
     code = _qr_code(link)
     code.box_size = box_size
-    image = code.make_image(fill_color="black", back_color="white")
-    image.save(str(path))
-    return Path(path)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def qr_svg(link: str, path: str | Path) -> Path:

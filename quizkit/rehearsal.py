@@ -66,19 +66,13 @@ class RehearsalSummary:
 def rehearse(options: RehearsalOptions, out: TextIO = sys.stdout) -> RehearsalSummary:
     """Run a whole event against the local emulator and return its summary."""
     began = time.monotonic()
-    # The random suffix keeps two rehearsals started in the same second on one database apart.
-    event_name = f"rehearsal-{options.profile}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    event_name = rehearsal_event_name(options.profile)
     store = Store(options.db_path)
     try:
-        with Emulator() as emulator:
-            emulator.add_bot(REHEARSAL_TOKEN, REHEARSAL_BOT)
-            emulator.add_channel(REHEARSAL_TOKEN, REHEARSAL_CHANNEL_ID, "Quizkit rehearsal")
+        with rehearsal_emulator() as emulator:
             crowd = Crowd(emulator, REHEARSAL_TOKEN, profile=options.profile,
                           participants=options.participants, seed=options.seed, time_scale=options.time_scale)
-            engine = Engine.create_event(store, name=event_name, language=options.language,
-                                         channel_id=REHEARSAL_CHANNEL_ID, bot_username=REHEARSAL_BOT)
-            for question in crowd.questions:
-                engine.add_question(text=question.text, answers=list(question.answers))
+            engine = create_rehearsal_event(store, event_name, crowd, options.language)
 
             server = Server(engine, REHEARSAL_TOKEN, api_url=emulator.base_url,
                             transport=options.transport, rate_limit=False)
@@ -117,6 +111,29 @@ def rehearse(options: RehearsalOptions, out: TextIO = sys.stdout) -> RehearsalSu
     if options.summary_json is not None:
         options.summary_json.write_text(json.dumps(asdict(summary), indent=2, ensure_ascii=False) + "\n")
     return summary
+
+
+def rehearsal_event_name(profile: str) -> str:
+    """Return a new event name for a rehearsal of `profile`, such as "rehearsal-classroom-20261204-221500-3f2a"."""
+    # The random suffix keeps two rehearsals started in the same second on one database apart.
+    return f"rehearsal-{profile}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def rehearsal_emulator() -> Emulator:
+    """Start an emulator that knows the rehearsal's bot and channel; stop it when done."""
+    emulator = Emulator().start()
+    emulator.add_bot(REHEARSAL_TOKEN, REHEARSAL_BOT)
+    emulator.add_channel(REHEARSAL_TOKEN, REHEARSAL_CHANNEL_ID, "Quizkit rehearsal")
+    return emulator
+
+
+def create_rehearsal_event(store: Store, name: str, crowd: Crowd, language: str) -> Engine:
+    """Create event `name` with the crowd profile's questions and accepted answers, posting to the rehearsal channel."""
+    engine = Engine.create_event(store, name=name, language=language,
+                                 channel_id=REHEARSAL_CHANNEL_ID, bot_username=REHEARSAL_BOT)
+    for question in crowd.questions:
+        engine.add_question(text=question.text, answers=list(question.answers))
+    return engine
 
 
 def _play_event(server, engine, crowd, emulator, options, out) -> list[QuestionResult]:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from quizkit.bot.telegram import TELEGRAM_API_URL, masked_token
+from telegram.error import TelegramError
+
+from quizkit.bot.telegram import TELEGRAM_API_URL, make_bot, masked_token
 from quizkit.control import ControlServer, control_file_path
 from quizkit.engine import Engine
+from quizkit.errors import InvalidEventFile, QuizkitError
+from quizkit.event_file import DEFAULT_MAX_CONNECTIONS, EventFile
+from quizkit.event_setup import open_event
+from quizkit.log_redaction import hide_in_logs
 from quizkit.store import Store
 
 logger = logging.getLogger("quizkit.serve")
@@ -18,7 +26,12 @@ logger = logging.getLogger("quizkit.serve")
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """Settings of `quizkit serve`."""
+    """Settings of `quizkit serve`.
+
+    With `event_file`, the event is created from it on the first start (see `open_event`), and
+    `event` is ignored. `self_signed` makes the listener speak HTTPS with a certificate for the
+    public URL's IP address, which setWebhook uploads.
+    """
 
     token: str
     db_path: Path
@@ -31,30 +44,11 @@ class ServeOptions:
     transport: str = "webhook"
     control_host: str = "127.0.0.1"
     control_port: int = 0
-
-
-class TokenRedactor(logging.Filter):
-    """Replace the bot token with its masked form in every record a handler emits.
-
-    python-telegram-bot and httpx put the token in request URLs, so a debug or error line could show it.
-    """
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-        self._masked = masked_token(token)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._token in message:
-            record.msg = message.replace(self._token, self._masked)
-            record.args = None
-        if record.exc_info and self._token in logging.Formatter().formatException(record.exc_info):
-            text = logging.Formatter().formatException(record.exc_info).replace(self._token, self._masked)
-            record.msg = f"{record.msg}\n{text}"
-            record.exc_info = None
-            record.exc_text = None
-        return True
+    event_file: EventFile | None = None
+    max_connections: int | None = None
+    drop_pending_updates: bool = False
+    delete_webhook_on_stop: bool = False
+    self_signed: bool = False
 
 
 def redact(text: str, token: str) -> str:
@@ -71,15 +65,18 @@ def api_base_url(api_url: str) -> str:
 def serve(options: ServeOptions, stop: threading.Event | None = None) -> None:
     """Serve the event until SIGINT or SIGTERM (or until `stop` is set), then stop gracefully.
 
-    Raises EventNotFound, naming the events present, when the database lacks the event, and
+    Raises EventNotFound, naming the events present, when the database lacks the event;
+    InvalidEventFile when an event file no longer matches its stored event; BotApiFailed when getMe
+    fails for an event file; CertificateError for --self-signed without an https:// IP URL; and
     ServerStartFailed or EventAlreadyServed when the server cannot start.
     """
     from quizkit.server import Server
 
+    hide_in_logs(options.token, masked_token(options.token))
     stop = stop or threading.Event()
     store = Store(options.db_path)
     try:
-        engine = Engine.load(store, options.event)
+        engine = _open_engine(store, options)
         server = Server(
             engine,
             options.token,
@@ -89,6 +86,10 @@ def serve(options: ServeOptions, stop: threading.Event | None = None) -> None:
             port=options.port,
             public_url=options.public_url,
             secret_token=options.secret_token,
+            max_connections=_max_connections(options),
+            drop_pending_updates=options.drop_pending_updates,
+            delete_webhook_on_stop=options.delete_webhook_on_stop,
+            **_certificate_settings(options),
         )
         previous = _handle_signals(stop)
         try:
@@ -97,6 +98,62 @@ def serve(options: ServeOptions, stop: threading.Event | None = None) -> None:
             _restore_signals(previous)
     finally:
         store.close()
+
+
+class BotApiFailed(QuizkitError):
+    """A Bot API call that `quizkit serve` needs before starting, such as getMe, failed."""
+
+
+def fetch_bot_username(token: str, api_url: str) -> str:
+    """Return the username of the token's bot, from getMe; raise BotApiFailed with the masked token."""
+    async def get_me() -> str:
+        bot = make_bot(token, api_base_url(api_url), rate_limit=False)
+        async with bot:
+            return bot.username
+
+    try:
+        return asyncio.run(get_me())
+    except TelegramError as error:
+        raise BotApiFailed(
+            f"getMe for bot {masked_token(token)} at {api_url} failed: {redact(str(error), token)}; check the token "
+            "(quizkit doctor explains what is wrong)."
+        ) from None
+
+
+def _open_engine(store: Store, options: ServeOptions) -> Engine:
+    event_file = options.event_file
+    if event_file is None:
+        return Engine.load(store, options.event)
+
+    username = fetch_bot_username(options.token, options.api_url)
+    if event_file.bot_username is not None and event_file.bot_username.casefold() != username.casefold():
+        raise InvalidEventFile(
+            f"{event_file.path}: bot_username is {event_file.bot_username!r}, but the token belongs to "
+            f"@{username}; write bot_username = {username!r}, or use the token of @{event_file.bot_username}."
+        )
+    return open_event(store, event_file, username)
+
+
+def _max_connections(options: ServeOptions) -> int:
+    if options.max_connections is not None:
+        return options.max_connections
+    if options.event_file is not None:
+        return options.event_file.max_connections
+    return DEFAULT_MAX_CONNECTIONS
+
+
+def _certificate_settings(options: ServeOptions) -> dict:
+    if not options.self_signed:
+        return {}
+    from quizkit.certificate import CertificateError, ensure_self_signed
+
+    if not options.public_url or urlsplit(options.public_url).scheme != "https":
+        raise CertificateError(
+            f"--self-signed needs --public-url https://IP:PORT, the address Telegram reaches this machine at, "
+            f"got {options.public_url!r}."
+        )
+    files = ensure_self_signed(urlsplit(options.public_url).hostname or "", options.db_path)
+    return {"certificate": files.pem, "ssl_certfile": str(files.cert_path), "ssl_keyfile": str(files.key_path)}
 
 
 def _run(server, engine: Engine, options: ServeOptions, stop: threading.Event) -> None:

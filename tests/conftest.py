@@ -89,3 +89,46 @@ def engine(db_path):
 # python-telegram-bot 22 warns in RetryAfter's constructor unless this opts in to timedelta values,
 # and the suite turns warnings into errors.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+# Module scope for the browser, because Playwright's sync API marks an asyncio loop as running on
+# the main thread until it stops, and asyncio.run() in a later test module would then fail.
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Debian's headless chromium under Playwright; skips the test when `chromium` is not installed."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import find_chromium, launch_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); the browser tests need it")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter_lab(tmp_path_factory, request):
+    """A JupyterLab server on 127.0.0.1 for the test module; tests copy notebooks into its root_dir."""
+    from tests.browser_support import ARTIFACTS_ROOT
+    from tests.jupyterlab_server import JupyterLab
+
+    log_path = ARTIFACTS_ROOT / f"jupyterlab-{request.module.__name__.rpartition('.')[2]}.log"
+    with JupyterLab(tmp_path_factory.mktemp("jupyterlab"), log_path=log_path) as lab:
+        yield lab
+
+
+@pytest.fixture
+def lab_page(chromium_browser, jupyter_lab, request):
+    """A LabPage in a fresh browser context, saving its screenshots to test-artifacts/<test name>/."""
+    from tests.browser_support import VIEWPORT, LabPage, artifacts_dir
+
+    screenshots = artifacts_dir(request.node.name)
+    context = chromium_browser.new_context(viewport=VIEWPORT)
+    page = LabPage(context.new_page(), jupyter_lab, screenshots)
+    yield page
+    context.close()
+    jupyter_lab.stop_kernels()
+    assert page.off_loopback_requests == [], "the page sent requests outside 127.0.0.1"

@@ -195,9 +195,9 @@ def test_validate_answers_rejects_empty_answer():
 
 def test_validate_answers_rejects_unknown_kind():
     with pytest.raises(InvalidQuestion) as raised:
-        validate_answers(["Roma"], "choice", "question 1")
+        validate_answers(["Roma"], "poll", "question 1")
 
-    assert str(raised.value) == "Question kind 'choice' is not supported for question 1; use one of: text, number."
+    assert str(raised.value) == "Question kind 'poll' is not supported for question 1; use one of: text, number, choice."
 
 
 def test_validate_answers_rejects_non_number_for_number_kind():

@@ -81,3 +81,28 @@ def test_control_errors_use_envelope(client):
     assert missing.json()["description"] == "Invalid control request: the field 'token' is missing"
     assert invalid.status_code == 400
     assert "exactly one update type" in invalid.json()["description"]
+
+
+def test_control_channel_admin_rights(client, emulator: Emulator):
+    _result(client.post("/channels", json={"token": TOKEN, "chat_id": CHANNEL_ID, "title": "Quizkit tests",
+                                           "admin_rights": {"can_post_messages": False}}))
+
+    member = httpx.post(f"{emulator.base_url}{TOKEN}/getChatMember",
+                        data={"chat_id": str(CHANNEL_ID), "user_id": "123456789"}, trust_env=False).json()
+    posted = httpx.post(f"{emulator.base_url}{TOKEN}/sendMessage", data={"chat_id": str(CHANNEL_ID), "text": "Q1"},
+                        trust_env=False)
+    assert member["result"]["status"] == "administrator"
+    assert member["result"]["can_post_messages"] is False
+    assert member["result"]["can_edit_messages"] is True
+    assert member["result"]["can_promote_members"] is False
+    assert posted.status_code == 400
+    assert posted.json()["description"] == "Bad Request: need administrator rights in the channel chat"
+
+
+@pytest.mark.parametrize("rights", [{"can_fly": True}, {"can_post_messages": "no"}])
+def test_control_channel_invalid_admin_rights(client, rights):
+    response = client.post("/channels", json={"token": TOKEN, "chat_id": CHANNEL_ID, "title": "Quizkit tests",
+                                               "admin_rights": rights})
+
+    assert response.status_code == 400
+    assert "Invalid admin_rights" in response.json()["description"]

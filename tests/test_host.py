@@ -29,6 +29,7 @@ RESPONSE_DTYPES = {
     "delay_s": "float64",
     "correct": "boolean",
     "rank": "Int64",
+    "score": "Int64",
     "late": "bool",
     "received_at": "datetime64[ns, UTC]",
 }
@@ -109,6 +110,9 @@ def test_host_launch_by_code_opens_question(host, engine):
 
 def test_host_close_is_idempotent(host, emulator):
     host.launch(1)
+    # The results carry the question, whose announcement_message_id the outbox sets once the
+    # announcement is sent, so it must be sent before the first close for the two to compare equal.
+    assert host.server.drain_outbox(10)
     _answer(emulator, ALICE, "RM1", "Roma!")
 
     first = host.close(1)
@@ -136,7 +140,7 @@ def test_host_launch_when_stopped_raises(engine, emulator):
         host.launch("RM1")
 
     assert str(raised.value) == (
-        "Cannot launch question 'RM1': the quizkit server is not running. "
+        "Cannot run host.launch('RM1'): the quizkit server is not running. "
         "Start it with host.start() (or `with host:`), then call host.launch('RM1') again."
     )
     assert engine.question(1).state is QuestionState.DRAFT
@@ -150,10 +154,19 @@ def test_host_close_after_stop_raises(engine, emulator):
         host.close(1, answers=["Rome"])
 
     assert str(raised.value) == (
-        "Cannot close question 1: the quizkit server is not running. "
+        "Cannot run host.close(1): the quizkit server is not running. "
         "Start it with host.start() (or `with host:`), then call host.close(1) again."
     )
     assert engine.question(1).state is QuestionState.OPEN
+
+
+def test_host_post_leaderboard_when_stopped_raises(engine, emulator):
+    host = Host(engine, TOKEN, api_url=emulator.base_url, rate_limit=False)
+
+    with pytest.raises(ServerNotRunning, match=r"Cannot run host\.post_leaderboard\(\): the quizkit server is not running"):
+        host.post_leaderboard()
+
+    assert engine.outbox_pending() == []
 
 
 def test_host_launch_unknown_question_raises(host):
@@ -288,8 +301,8 @@ def test_podium_orders_by_update_id(host, emulator):
 
     first_three = sorted(sent, key=sent.get)[:3]
     names = {ERIN.user_id: "Erin", DAN.user_id: "Dan", CARLA.user_id: "Carla", BOB.user_id: "Bob Rossi"}
-    assert list(podium.columns) == ["rank", "participant", "delay_s"]
-    assert _dtypes(podium) == {"rank": "Int64", "participant": "string", "delay_s": "float64"}
+    assert list(podium.columns) == ["rank", "participant", "delay_s", "score"]
+    assert _dtypes(podium) == {"rank": "Int64", "participant": "string", "delay_s": "float64", "score": "Int64"}
     assert podium["rank"].tolist() == [1, 2, 3]
     assert podium["participant"].tolist() == [names[user_id] for user_id in first_three]
     assert podium["delay_s"].is_monotonic_increasing
@@ -366,3 +379,19 @@ def test_traffic_before_any_update_is_empty(host):
 
     assert frame.empty
     assert _dtypes(frame) == {"second": "datetime64[ns, UTC]", "kind": "category", "count": "int64"}
+
+
+def test_podium_follows_event_podium_size(host, engine, emulator):
+    engine.update_settings(podium_size=4)
+    host.launch(1)
+    for user in (ERIN, DAN, CARLA, BOB, ALICE):
+        _answer(emulator, user, "RM1", "Rome")
+    host.close(1)
+    assert host.server.drain_outbox(10)
+
+    podium = host.podium("RM1")
+
+    assert podium["participant"].tolist() == ["Erin", "Dan", "Carla", "Bob Rossi"]
+    assert podium["rank"].tolist() == [1, 2, 3, 4]
+    results_post = emulator.messages(engine.event.channel_id)[-1]["text"]
+    assert [line[:2] for line in results_post.splitlines()[-4:]] == ["🥇 ", "🥈 ", "🥉 ", "💐 "]

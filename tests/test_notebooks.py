@@ -13,6 +13,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from quizkit.emulator.crowd import Crowd
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
@@ -31,12 +33,15 @@ def rehearsal_db(tmp_path_factory):
     return path
 
 
-def _execute(name: str, monkeypatch, environment: dict[str, str]) -> nbformat.NotebookNode:
+def _execute(name: str, monkeypatch, environment: dict[str, str], last_cells: tuple[str, ...] = ()) -> nbformat.NotebookNode:
     """Run the notebook in a python3 kernel started from the notebooks folder and return it with outputs.
 
-    A last cell added here prints the kernel's interpreter, so the test can check it is this venv's.
+    `last_cells` run after the notebook's own. A final cell prints the kernel's interpreter, so the
+    test can check it is this venv's.
     """
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for source in last_cells:
+        notebook.cells.append(nbformat.v4.new_code_cell(source))
     notebook.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
@@ -79,7 +84,7 @@ def test_analysis_notebook_runs(rehearsal_db, tmp_path, monkeypatch):
     assert (tmp_path / "export" / "answers.csv").is_file()
 
 
-@pytest.mark.parametrize("name", ["analysis.ipynb", "classroom.ipynb"])
+@pytest.mark.parametrize("name", ["analysis.ipynb", "classroom.ipynb", "host.ipynb"])
 def test_notebook_committed_without_outputs(name):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
 
@@ -90,7 +95,7 @@ def test_notebook_committed_without_outputs(name):
             assert cell.execution_count is None
 
 
-@pytest.mark.parametrize("name", ["analysis.ipynb", "classroom.ipynb"])
+@pytest.mark.parametrize("name", ["analysis.ipynb", "classroom.ipynb", "host.ipynb"])
 def test_notebook_headings_in_two_languages(name):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
 
@@ -158,3 +163,59 @@ def test_classroom_csv_matches_settings_cell(tmp_path, monkeypatch):
         rows = [(row["text"], row["answers"].split("|"), row["kind"]) for row in csv.DictReader(file)]
     assert namespace["QUESTIONS"] == rows
     assert namespace["REHEARSAL"] is (not namespace["BOT_TOKEN"])
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(scope="module")
+def host_run(tmp_path_factory):
+    """host.ipynb executed as a classroom rehearsal that plays every question from code, and its database."""
+    db_path = tmp_path_factory.mktemp("host") / "host.db"
+    environment = {
+        "QUIZKIT_DB": str(db_path),
+        "QUIZKIT_PROFILE": "classroom",
+        "QUIZKIT_TIME_SCALE": "0.1",
+        "QUIZKIT_PLAY": "all",
+        "QUIZKIT_LANGUAGE": "en",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("QUIZKIT_BOT_TOKEN", raising=False)
+        notebook = _execute("host.ipynb", patch, environment, last_cells=(
+            "print('refreshes', panel.refresh_count, 'logged', panel.logs.written)",
+            "panel.stop()\nrehearsal.stop()",
+        ))
+    return notebook, db_path
+
+
+def test_host_notebook_runs_the_event(host_run):
+    notebook, _ = host_run
+    outputs = _outputs(notebook)
+
+    assert [output for output in outputs if output.output_type == "error"] == []
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code_cells)
+    # The panel and the projector are widgets; the server's log lines stay in the panel.
+    assert sum(WIDGET_VIEW in output.get("data", {}) for output in outputs) == 2
+    assert [output for output in outputs if output.output_type == "stream" and output.name == "stderr"] == []
+
+    html = [output.data["text/html"] for output in outputs if "text/html" in output.get("data", {})]
+    podiums = [table for table in html if "participant" in table and "delay_s" in table and "display_name" not in table]
+    assert len(podiums) == 5
+    assert "display_name" in html[-1]
+
+    printed = "".join(output.text for output in outputs if output.output_type == "stream")
+    assert "question 5:" in printed
+    assert "🥇" in printed  # the final leaderboard post, as the channel got it
+    assert printed.strip().splitlines()[-1] == sys.executable
+
+
+def test_host_notebook_stores_every_answer(host_run):
+    _, db_path = host_run
+    planned = Crowd(None, "", profile="classroom", seed=2016).totals
+
+    with closing(sqlite3.connect(db_path)) as connection:
+        states = [state for (state,) in connection.execute("SELECT state FROM questions ORDER BY number")]
+        answers = connection.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert states == ["closed"] * planned["questions"]
+    assert answers == planned["answers"]

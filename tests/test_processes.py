@@ -213,10 +213,14 @@ def test_serve_killed_mid_burst_keeps_every_answer_once(processes, event_db, tmp
     assert len(channel) == 2 * len(codes)
 
 
-def test_serve_output_never_shows_token(processes, event_db):
+def test_serve_output_never_shows_token(processes, event_db, tmp_path):
     db, _ = event_db
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o600)
     api_url = _start_emulator(processes)
-    serve = _start_serve(processes, "serve", db, api_url, _free_port(), "--token", TOKEN, token_in_env=False)
+    serve = _start_serve(processes, "serve", db, api_url, _free_port(), "--token-file", str(token_file),
+                         token_in_env=False)
     serve.send_signal(signal.SIGTERM)
     serve.wait(timeout=30)
     output = processes.output("serve")
@@ -251,8 +255,10 @@ def test_serve_rejected_token_stays_hidden(processes, event_db, tmp_path):
     api_url = _start_emulator(processes)
     other_token = "987654321:OTHERtokenOTHERtokenOTHERtokenOTHER"
 
-    run = _quizkit("serve", "--db", str(db), "--event", EVENT, "--api-url", api_url, "--token", other_token,
-                   "--listen", f"127.0.0.1:{_free_port()}", cwd=tmp_path)
+    run = subprocess.run([sys.executable, "-m", "quizkit", "serve", "--db", str(db), "--event", EVENT,
+                          "--api-url", api_url, "--listen", f"127.0.0.1:{_free_port()}"],
+                         cwd=tmp_path, env={**os.environ, "QUIZKIT_BOT_TOKEN": other_token},
+                         capture_output=True, text=True, timeout=60)
 
     assert run.returncode == 1
     assert other_token.split(":", 1)[1] not in run.stdout + run.stderr

@@ -272,7 +272,7 @@ def test_store_upgrades_version_1_in_place(tmp_path):
     upgraded.add_traffic(event_id, [(1_476_468_000, "update", 9)])
 
     assert upgraded._one("PRAGMA user_version")[0] == SCHEMA_VERSION
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     assert upgraded.event_names() == ["codeweek"]
     assert upgraded.traffic(event_id) == [(1_476_468_000, "update", 9)]
     upgraded.close()
@@ -314,8 +314,77 @@ def test_store_upgrade_backfills_answer_delays(tmp_path):
 
     upgraded = Store(path)
     delays = [tuple(row) for row in upgraded._all("SELECT user_id, delay_us FROM answers ORDER BY user_id")]
-    totals = [(participant.user_id, correct, delay_us) for participant, correct, delay_us in upgraded.leaderboard_totals(1)]
+    totals = [(participant.user_id, correct, delay_us)
+              for participant, correct, delay_us, _ in upgraded.leaderboard_totals(1)]
     upgraded.close()
 
     assert delays == [(1, 1_500_001), (2, 2_750_000), (3, 0), (4, None)]
     assert totals == [(3, 1, 0), (1, 1, 1_500_001), (2, 1, 2_750_000)]
+
+def _version_2_database(path) -> None:
+    """Write a schema-2 database with an event, a closed question, an answer and a sent announcement."""
+    from quizkit.store._schema import MIGRATIONS
+
+    connection = sqlite3.connect(path)
+    for statement in (*MIGRATIONS[0], *MIGRATIONS[1]):
+        connection.execute(statement)
+    connection.executescript(
+        """
+        INSERT INTO events (id, name, language, channel_id, bot_username, created_at)
+        VALUES (1, 'codeweek', 'it', -1001, 'quizkit_bot', '2016-10-14T18:00:00+00:00');
+        INSERT INTO questions (id, event_id, number, code, kind, text, answers, state, created_at, opened_at,
+                               closed_at, announcement_message_id)
+        VALUES (1, 1, 1, 'KX1', 'text', 'Capitale?', '["Roma"]', 'closed', '2016-10-14T18:00:00+00:00',
+                '2016-10-14T18:01:00+00:00', '2016-10-14T18:02:00+00:00', 7);
+        INSERT INTO participants (event_id, user_id, first_name, first_seen_at, last_seen_at)
+        VALUES (1, 42, 'Anna', '2016-10-14T18:01:00+00:00', '2016-10-14T18:01:00+00:00');
+        INSERT INTO answers (event_id, question_id, user_id, update_id, raw_text, normalised, sent_at, received_at,
+                             late, correct, rank)
+        VALUES (1, 1, 42, 1000, 'Roma', 'roma', '2016-10-14T18:01:05+00:00', '2016-10-14T18:01:05+00:00', 0, 1, 1);
+        INSERT INTO outbox (event_id, question_id, action, purpose, chat_id, text, status, created_at)
+        VALUES (1, 1, 'edit', 'answer_reveal', -1001, 'Risposta: Roma', 'pending', '2016-10-14T18:02:00+00:00');
+        PRAGMA user_version = 2;
+        """
+    )
+    connection.commit()
+    connection.close()
+
+
+def test_store_upgrades_version_2_in_place(tmp_path):
+    path = tmp_path / "v2.db"
+    _version_2_database(path)
+
+    upgraded = Store(path)
+    event = upgraded.event("codeweek")
+    question = upgraded.questions(event.id)[0]
+    answer = upgraded.answer(question.id, 42)
+    pending = upgraded.outbox_ready(event.id, 10)
+
+    assert upgraded._one("PRAGMA user_version")[0] == SCHEMA_VERSION
+    assert (event.podium_size, event.scoring, event.leaderboard) == (3, False, True)
+    assert (question.options, question.time_limit_s, question.deadline_at) == ((), None, None)
+    assert (question.answers, question.announcement_message_id) == (("Roma",), 7)
+    assert (answer.raw_text, answer.correct, answer.rank, answer.score) == ("Roma", True, 1, None)
+    assert [(item.purpose, item.target_message_id) for item in pending] == [("answer_reveal", None)]
+    upgraded.close()
+
+
+def test_store_version_2_event_plays_on(tmp_path):
+    from quizkit.engine import Engine
+
+    path = tmp_path / "v2.db"
+    _version_2_database(path)
+
+    store = Store(path)
+    engine = Engine.load(store, "codeweek")
+    engine.update_settings(podium_size=5, scoring=True)
+    choice = engine.add_question(text="Città?", kind="choice", options=["Milano", "Roma"], answers=["Roma"],
+                                 time_limit_s=30)
+
+    reopened = Store(path)
+    assert Engine.load(reopened, "codeweek").event.podium_size == 5
+    assert reopened.question_by_id(choice.id).options == ("Milano", "Roma")
+    assert reopened.question_by_id(choice.id).time_limit_s == 30.0
+    assert [row.correct for row in engine.leaderboard()] == [1]
+    reopened.close()
+    store.close()

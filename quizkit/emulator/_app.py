@@ -6,7 +6,7 @@ with the Bot API envelope, `{"ok": true, "result": ...}` or `{"ok": false, "erro
 
     GET  /_emulator/health                                  -> {"bots": N}
     POST /_emulator/bots           {"token", "username", "first_name"?}
-    POST /_emulator/channels       {"token", "chat_id", "title", "bot_is_admin"?}
+    POST /_emulator/channels       {"token", "chat_id", "title", "bot_is_admin"?, "admin_rights"?}
     POST /_emulator/bot<token>/send_text       {"user": {"user_id", "first_name", ...}, "text", "chat_id"?}
     POST /_emulator/bot<token>/send_update     an update payload without update_id  -> update_id
     POST /_emulator/bot<token>/wait_delivered?timeout=S                              -> true or false
@@ -39,7 +39,8 @@ class EmulatorControl(Protocol):
     """The Python API that the control endpoints expose, as `Emulator` implements it."""
 
     def add_bot(self, token: str, username: str, first_name: str = ...) -> None: ...
-    def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = ...) -> None: ...
+    def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = ...,
+                    admin_rights: dict[str, bool] | None = ...) -> None: ...
     def send_text(self, token: str, user: SimUser, text: str, *, chat_id: int | None = ...) -> int: ...
     def send_update(self, token: str, payload: dict[str, Any]) -> int: ...
     def messages(self, chat_id: int) -> list[dict[str, Any]]: ...
@@ -90,7 +91,8 @@ def _control_routes(service: BotApiService, control: EmulatorControl) -> list[Ro
 
     async def add_channel(request: Request) -> Any:
         body = await _json_body(request)
-        control.add_channel(body["token"], int(body["chat_id"]), body["title"], bool(body.get("bot_is_admin", True)))
+        control.add_channel(body["token"], int(body["chat_id"]), body["title"], bool(body.get("bot_is_admin", True)),
+                            body.get("admin_rights"))
         return True
 
     async def send_text(request: Request) -> Any:

@@ -14,10 +14,11 @@ import uvicorn
 
 from quizkit.errors import EmulatorError
 from quizkit.emulator._app import create_app
+from quizkit.emulator._methods import ADMINISTRATOR_RIGHTS
 from quizkit.emulator._service import BotApiService, ServiceSettings
 from quizkit.emulator._state import World
 from quizkit.emulator._webhook import DeliverySettings
-from quizkit.emulator.updates import SimUser, text_message
+from quizkit.emulator.updates import SimUser, callback_query, text_message
 
 logger = logging.getLogger("quizkit.emulator")
 
@@ -178,11 +179,22 @@ class Emulator:
         """Register a bot whose user id is the number before the colon of `token`."""
         self._world.add_bot(token, username, first_name)
 
-    def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = True) -> None:
-        """Create the channel `chat_id` for the bot, which can post there only as an administrator."""
+    def add_channel(self, token: str, chat_id: int, title: str, bot_is_admin: bool = True,
+                    admin_rights: dict[str, bool] | None = None) -> None:
+        """Create or change the channel `chat_id` for the bot, which can post there only as an administrator.
+
+        An administrator has every right unless `admin_rights` turns some off, such as
+        {"can_post_messages": False}; getChatMember reports them, and without can_post_messages
+        sending to the channel fails. Raises ValueError for a name that is no administrator right.
+        """
+        rights = dict(admin_rights or {})
+        unknown = sorted(set(rights) - set(ADMINISTRATOR_RIGHTS))
+        if unknown or not all(isinstance(value, bool) for value in rights.values()):
+            raise ValueError(f"Invalid admin_rights {rights!r}; give true or false for rights among "
+                             f"{', '.join(ADMINISTRATOR_RIGHTS)}.")
         with self._world.lock:
             bot = self._world.require_bot(token)
-            self._world.add_channel(bot, chat_id, title, bot_is_admin)
+            self._world.add_channel(bot, chat_id, title, bot_is_admin, rights)
 
     # Incoming updates
 
@@ -204,6 +216,36 @@ class Emulator:
                 return dict(chat.data)
         chat_type = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
         return {"id": chat_id, "title": f"Group {chat_id}", "type": chat_type}
+
+    def tap(self, token: str, user: SimUser, message_id: int, button: str) -> tuple[int, str]:
+        """Queue `user`'s tap on a button of the bot's message `message_id` in their private chat.
+
+        `button` is the button's callback_data or its label. The callback query carries the message
+        as it is now, keyboard included, as Telegram sends it. Returns the update_id and the callback
+        query id, for `callback_answer`. Raises LookupError when the message is missing or deleted,
+        or has no callback button matching `button`, because a user can tap only what they see.
+        """
+        with self._world.lock:
+            bot = self._world.require_bot(token)
+            message = self._world.bot_message(bot, user.user_id, message_id)
+        if message is None:
+            raise LookupError(f"The bot has no message {message_id} in the private chat of user {user.user_id}.")
+        data = _button_data(message, button)
+        if data is None:
+            raise LookupError(
+                f"Message {message_id} in the private chat of user {user.user_id} has no callback button "
+                f"with data or label {button!r}."
+            )
+
+        payload = callback_query(user, data, message=message)
+        query_id = payload["callback_query"]["id"]
+        return self.send_update(token, payload), query_id
+
+    def callback_answer(self, token: str, query_id: str) -> dict[str, Any] | None:
+        """Return the bot's answerCallbackQuery for `query_id` (text, show_alert, source), or None while unanswered."""
+        with self._world.lock:
+            answer = self._world.require_bot(token).callback_answers.get(query_id)
+            return None if answer is None else dict(answer)
 
     def send_update(self, token: str, payload: dict[str, Any]) -> int:
         """Queue `payload` (an update without update_id) for the bot and return its update_id.
@@ -265,6 +307,17 @@ class Emulator:
         """
         with self._world.lock:
             return self._world.stats(self._world.require_bot(token))
+
+
+def _button_data(message: dict[str, Any], button: str) -> str | None:
+    """Return the callback_data of the message's button whose data or label is `button`."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    for row in rows:
+        for item in row:
+            data = item.get("callback_data")
+            if data is not None and button in (data, item.get("text")):
+                return data
+    return None
 
 
 def _bind(host: str, port: int) -> socket.socket:

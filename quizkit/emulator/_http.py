@@ -1,4 +1,4 @@
-"""A small HTTP/1.1 client for webhook delivery: keep-alive connections to loopback, nothing else.
+"""A small HTTP/1.1 client for webhook delivery: keep-alive connections to loopback, with or without TLS.
 
 httpx spends several times the server's own cost per request on pool bookkeeping, which made the
 emulator, not the bot, the limit of a rehearsal. Webhook delivery needs only POST with a JSON body
@@ -8,6 +8,7 @@ and a response with Content-Length or chunked encoding, so this client does just
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -41,7 +42,7 @@ class _Connection:
 
 
 class KeepAliveClient:
-    """POST to http:// URLs over reused connections; at most `max_idle` idle connections per origin.
+    """POST to http:// and https:// URLs over reused connections; at most `max_idle` idle connections per origin.
 
     One request runs per connection at a time, so the caller's own limit on deliveries in flight
     (max_connections) is also the number of open connections.
@@ -49,19 +50,24 @@ class KeepAliveClient:
 
     def __init__(self, max_idle: int = 100) -> None:
         self._max_idle = max_idle
-        self._idle: dict[tuple[str, int], list[_Connection]] = {}
+        self._idle: dict[tuple, list[_Connection]] = {}
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> HttpResponse:
-        """Send one POST and return the response; raise DeliveryError on timeout or a broken connection."""
+    async def post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float,
+                   tls: ssl.SSLContext | None = None) -> HttpResponse:
+        """Send one POST and return the response; raise DeliveryError on timeout or a broken connection.
+
+        An https:// URL needs `tls`, the context that verifies the server's certificate.
+        """
         parts = urlsplit(url)
-        if parts.scheme != "http" or parts.hostname is None:
-            raise DeliveryError(f"Unsupported URL {url!r}: the emulator delivers only to http:// on loopback")
-        origin = (parts.hostname, parts.port or 80)
+        if parts.scheme not in ("http", "https") or parts.hostname is None or (parts.scheme == "https") != bool(tls):
+            raise DeliveryError(f"Unsupported URL {url!r}: the emulator delivers only to http:// or https:// on loopback")
+        default_port = 443 if tls else 80
+        origin = (parts.hostname, parts.port or default_port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request = _encode_request(origin, target, body, headers)
 
         try:
-            return await asyncio.wait_for(self._exchange(origin, request), timeout_s)
+            return await asyncio.wait_for(self._exchange(origin, request, tls), timeout_s)
         except TimeoutError:
             raise DeliveryError("Read timeout expired") from None
 
@@ -77,25 +83,32 @@ class KeepAliveClient:
             except OSError:
                 pass
 
-    async def _exchange(self, origin: tuple[str, int], request: bytes) -> HttpResponse:
+    async def _exchange(self, origin: tuple[str, int], request: bytes, tls: ssl.SSLContext | None) -> HttpResponse:
         # A reused connection may have been closed by the server meanwhile; retry once on a fresh one.
-        connection = self._take_idle(origin)
+        # Connections are pooled per TLS context too, so plain and TLS connections never mix.
+        pool_key = (*origin, id(tls) if tls else None)
+        connection = self._take_idle(pool_key)
         if connection is not None:
             try:
-                return await self._round_trip(origin, connection, request)
+                return await self._round_trip(pool_key, connection, request)
             except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 pass
 
         try:
-            reader, writer = await asyncio.open_connection(*origin)
+            if tls is None:
+                reader, writer = await asyncio.open_connection(*origin)
+            else:
+                reader, writer = await asyncio.open_connection(*origin, ssl=tls, server_hostname=origin[0])
+        except ssl.SSLError as error:
+            raise DeliveryError(f"SSL error {{{error.reason or error}}}") from None
         except OSError:
             raise DeliveryError("Connection refused") from None
         try:
-            return await self._round_trip(origin, _Connection(reader, writer), request)
+            return await self._round_trip(pool_key, _Connection(reader, writer), request)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as error:
             raise DeliveryError(f"Connection failed: {type(error).__name__}") from None
 
-    async def _round_trip(self, origin: tuple[str, int], connection: _Connection, request: bytes) -> HttpResponse:
+    async def _round_trip(self, origin: tuple, connection: _Connection, request: bytes) -> HttpResponse:
         try:
             connection.writer.write(request)
             await connection.writer.drain()
@@ -109,7 +122,7 @@ class KeepAliveClient:
             connection.close()
         return response
 
-    def _take_idle(self, origin: tuple[str, int]) -> _Connection | None:
+    def _take_idle(self, origin: tuple) -> _Connection | None:
         connections = self._idle.get(origin)
         while connections:
             connection = connections.pop()
@@ -117,7 +130,7 @@ class KeepAliveClient:
                 return connection
         return None
 
-    def _put_idle(self, origin: tuple[str, int], connection: _Connection) -> None:
+    def _put_idle(self, origin: tuple, connection: _Connection) -> None:
         connections = self._idle.setdefault(origin, [])
         if len(connections) >= self._max_idle:
             connection.close()

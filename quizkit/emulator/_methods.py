@@ -29,11 +29,28 @@ from quizkit.emulator.updates import photo_sizes
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 DEFAULT_MAX_CONNECTIONS = 40
+# Bot API reference: callback_data is 1-64 bytes, and answerCallbackQuery's text 0-200 characters.
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_CALLBACK_ANSWER_LENGTH = 200
+# NOTE: the reference does not state a keyboard size; 100 buttons is the limit that bot developers
+# report from "reply markup is too long" errors, and the per-row limit they report is not checked.
+MAX_INLINE_BUTTONS = 100
+# The optional fields of an InlineKeyboardButton, of which a button must use exactly one.
+BUTTON_ACTIONS = (
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
+)  # fmt: skip
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
     "as a current content and reply markup of the message"
 )
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+# The rights of a ChatMemberAdministrator in a channel; the emulator grants all but can_promote_members.
+ADMINISTRATOR_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories", "can_post_messages", "can_edit_messages",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -140,10 +157,19 @@ def delete_message(ctx: CallContext) -> bool:
 
 
 def answer_callback_query(ctx: CallContext) -> bool:
+    """Answer a callback query once; a second answer or an unknown id fails as on Telegram."""
     query_id = ctx.params.string("callback_query_id")
     if ctx.bot.callback_queries.get(query_id or "") is not False:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    text = ctx.params.string("text")
+    if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
+        raise bad_request("MESSAGE_TOO_LONG")
     ctx.bot.callback_queries[query_id] = True
+    ctx.bot.callback_answers[query_id] = {
+        "text": text,
+        "show_alert": ctx.params.boolean("show_alert"),
+        "source": ctx.source,
+    }
     return True
 
 
@@ -168,7 +194,9 @@ def get_chat_member(ctx: CallContext) -> dict[str, Any]:
     if user_id == bot_user["id"]:
         if chat.type == "private":
             return {"status": "member", "user": ctx.bot.sender}
-        return _administrator(ctx.bot.sender) if chat.bot_is_admin else {"status": "left", "user": ctx.bot.sender}
+        if not chat.bot_is_admin:
+            return {"status": "left", "user": ctx.bot.sender}
+        return _administrator(ctx.bot.sender, chat.admin_rights)
 
     user = _known_user(ctx.bot, user_id)
     if user is None:
@@ -192,7 +220,9 @@ def set_webhook(ctx: CallContext) -> Described:
         _check_secret_token(secret_token)
     max_connections = min(max(params.integer("max_connections", DEFAULT_MAX_CONNECTIONS) or 1, 1), 100)
     allowed_updates = read_allowed_updates(params)
-    certificate = params.file("certificate") is not None or params.has("certificate")
+    upload = params.file("certificate")
+    certificate = upload is not None or params.has("certificate")
+    certificate_pem = upload.data if upload is not None else None
 
     if params.boolean("drop_pending_updates"):
         bot.drop_pending()
@@ -200,10 +230,13 @@ def set_webhook(ctx: CallContext) -> Described:
         bot.allowed_updates = allowed_updates or None
 
     webhook = bot.webhook
-    settings = (url, secret_token, max_connections, certificate)
-    if settings == (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate):
+    settings = (url, secret_token, max_connections, certificate, certificate_pem)
+    current = (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate,
+               webhook.certificate_pem)
+    if settings == current:
         return Described(True, "Webhook is already set")
-    webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate = settings
+    (webhook.url, webhook.secret_token, webhook.max_connections, webhook.has_custom_certificate,
+     webhook.certificate_pem) = settings
     webhook.last_error_date = webhook.last_error_message = None
     return Described(True, "Webhook was set")
 
@@ -286,7 +319,8 @@ def _target_chat(ctx: CallContext, *, sending: bool) -> Chat:
         chat = ctx.bot.chats[chat_id] = Chat({"id": chat_id, "type": "private", "first_name": f"User {chat_id}"})
     if chat is None:
         raise bad_request("chat not found")
-    if sending and chat.type == "channel" and not chat.bot_is_admin:
+    may_post = chat.bot_is_admin and chat.admin_rights.get("can_post_messages", True)
+    if sending and chat.type == "channel" and not may_post:
         raise bad_request("need administrator rights in the channel chat")
     return chat
 
@@ -331,7 +365,44 @@ def _reply_markup(params: Params) -> dict[str, Any] | None:
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
     # Sent messages show only inline keyboards; reply keyboards belong to the user's client.
-    return markup if "inline_keyboard" in markup else None
+    if "inline_keyboard" not in markup:
+        return None
+    _check_inline_keyboard(markup["inline_keyboard"])
+    return markup
+
+
+def _check_inline_keyboard(rows: Any) -> None:
+    """Raise ApiError 400 for an inline keyboard that Telegram would reject.
+
+    NOTE: two texts are the emulator's own: the one for a keyboard that is not an array of arrays, and
+    the one for a button that is not an object. The others are the ones Telegram returns.
+    """
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise bad_request("can't parse inline keyboard: inline_keyboard must be an Array of Arrays of buttons")
+    buttons = [button for row in rows for button in row]
+    if len(buttons) > MAX_INLINE_BUTTONS:
+        raise bad_request("reply markup is too long")
+    for button in buttons:
+        _check_inline_button(button)
+
+
+def _check_inline_button(button: Any) -> None:
+    if not isinstance(button, dict):
+        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+    if not isinstance(button.get("text"), str):
+        raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
+
+    # An empty callback_data counts as none, as on Telegram, so the button becomes a text button.
+    actions = [name for name in BUTTON_ACTIONS if button.get(name) not in (None, "")]
+    if not actions:
+        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+    data = button.get("callback_data")
+    if data is None:
+        return
+    if not isinstance(data, str):
+        raise bad_request('can\'t parse inline keyboard button: Field "callback_data" must be of type String')
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+        raise bad_request("BUTTON_DATA_INVALID")
 
 
 def _admit(ctx: CallContext, chat: Chat) -> None:
@@ -372,15 +443,9 @@ def _known_user(bot: Bot, user_id: int) -> dict[str, Any] | None:
     return None
 
 
-def _administrator(user: dict[str, Any]) -> dict[str, Any]:
-    rights = (
-        "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
-        "can_post_messages", "can_edit_messages",
-    )  # fmt: skip
+def _administrator(user: dict[str, Any], overrides: dict[str, bool]) -> dict[str, Any]:
     member: dict[str, Any] = {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False}
-    member.update({right: True for right in rights})
-    member["can_promote_members"] = False
+    member.update({right: overrides.get(right, right != "can_promote_members") for right in ADMINISTRATOR_RIGHTS})
     return member
 
 

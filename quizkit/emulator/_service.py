@@ -174,7 +174,7 @@ class BotApiService:
         """Start, restart or stop the bot's webhook delivery to match its current settings."""
         with self.world.lock:
             webhook = bot.webhook
-            config = (webhook.url, webhook.secret_token, webhook.max_connections)
+            config = (webhook.url, webhook.secret_token, webhook.max_connections, webhook.certificate_pem)
         current = self._dispatchers.get(bot.token)
         if current is not None and current.config == config:
             return

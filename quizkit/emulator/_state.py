@@ -74,6 +74,8 @@ class Chat:
 
     data: dict[str, Any]
     bot_is_admin: bool = False
+    # Administrator rights that differ from the default (all true), such as {"can_post_messages": False}.
+    admin_rights: dict[str, bool] = field(default_factory=dict)
     user: dict[str, Any] | None = None
     last_message_id: int = 0
     messages: dict[int, StoredMessage] = field(default_factory=dict)
@@ -99,6 +101,8 @@ class Webhook:
     secret_token: str | None = None
     max_connections: int = 40
     has_custom_certificate: bool = False
+    # The PEM certificate uploaded with setWebhook, which deliveries to https:// URLs trust.
+    certificate_pem: bytes | None = None
     last_error_date: int | None = None
     last_error_message: str | None = None
 
@@ -128,7 +132,8 @@ class Bot:
     pending: dict[int, PendingUpdate] = field(default_factory=dict)  # by update_id, oldest first
     allowed_updates: list[str] | None = None
     webhook: Webhook = field(default_factory=Webhook)
-    callback_queries: dict[str, bool] = field(default_factory=dict)
+    callback_queries: dict[str, bool] = field(default_factory=dict)  # query id -> answered
+    callback_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # query id -> answer
     calls: list[dict[str, Any]] = field(default_factory=list)
     counters: Counters = field(default_factory=Counters)
 
@@ -188,7 +193,8 @@ class World:
             raise LookupError(f"No bot with id {bot_id} in the emulator; call add_bot(token, username) first.")
         return bot
 
-    def add_channel(self, bot: Bot, chat_id: int, title: str, bot_is_admin: bool) -> Chat:
+    def add_channel(self, bot: Bot, chat_id: int, title: str, bot_is_admin: bool,
+                    admin_rights: dict[str, bool] | None = None) -> Chat:
         with self.lock:
             chat = bot.chats.get(chat_id)
             data = {"id": chat_id, "title": title, "type": "channel"}
@@ -196,6 +202,7 @@ class World:
                 chat = bot.chats[chat_id] = Chat(data)
             chat.data = data
             chat.bot_is_admin = bot_is_admin
+            chat.admin_rights = dict(admin_rights or {})
             return chat
 
     def queue_update(self, bot: Bot, payload: dict[str, Any]) -> int:
@@ -272,6 +279,15 @@ class World:
             ]
             stored.sort(key=lambda item: item.sequence)
             return [copy.deepcopy(item.message) for item in stored]
+
+    def bot_message(self, bot: Bot, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """Return the current version of a message the bot sent to `chat_id`, or None when missing or deleted."""
+        with self.lock:
+            chat = bot.chats.get(chat_id)
+            stored = None if chat is None else chat.messages.get(message_id)
+            if stored is None or stored.deleted:
+                return None
+            return copy.deepcopy(stored.message)
 
     def message_versions(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
         with self.lock:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -58,7 +59,8 @@ class WebhookDispatcher:
         self._settings = settings
         with world.lock:
             webhook = bot.webhook
-            self.config = (webhook.url, webhook.secret_token, webhook.max_connections)
+            self.config = (webhook.url, webhook.secret_token, webhook.max_connections, webhook.certificate_pem)
+        self._tls, self._tls_error = _tls_context(self.config[0], self.config[3])
         self._wakeup = asyncio.Event()
         self._deliveries: set[asyncio.Task[None]] = set()
         self._in_flight = 0
@@ -138,16 +140,20 @@ class WebhookDispatcher:
             self._wakeup.set()
 
     async def _attempt(self, update: PendingUpdate) -> None:
-        url, secret_token, _ = self.config
+        url, secret_token = self.config[:2]
         headers = {"Content-Type": "application/json"}
         if secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
+        if self._tls_error is not None:
+            self._fail(update, self._tls_error)
+            return
 
         if self._settings.latency_s > 0:
             await asyncio.sleep(self._settings.latency_s)
         try:
             response = await self._client.post(
-                url, json.dumps(update.payload).encode(), headers, timeout_s=self._settings.timeout_s
+                url, json.dumps(update.payload).encode(), headers, timeout_s=self._settings.timeout_s,
+                tls=self._tls,
             )
         except DeliveryError as error:
             self._fail(update, error.reason)
@@ -192,3 +198,18 @@ class WebhookDispatcher:
         # One warning per update. Its later retries log at debug level, so a failing webhook stays quiet.
         log = logger.warning if update.attempts == 1 else logger.debug
         log("Webhook delivery of update %d failed (attempt %d): %s", update.update_id, update.attempts, message)
+
+
+def _tls_context(url: str, certificate_pem: bytes | None) -> tuple[ssl.SSLContext | None, str | None]:
+    """Return the TLS context for an https:// webhook, trusting only an uploaded certificate when there is one.
+
+    The second value is the delivery error to report when the uploaded certificate is unusable.
+    """
+    if not url.startswith("https://"):
+        return None, None
+    if certificate_pem is None:
+        return ssl.create_default_context(), None
+    try:
+        return ssl.create_default_context(cadata=certificate_pem.decode("ascii")), None
+    except (ssl.SSLError, UnicodeDecodeError, ValueError) as error:
+        return None, f"SSL error: the uploaded certificate cannot be read ({error})"

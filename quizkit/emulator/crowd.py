@@ -20,6 +20,7 @@ about 53 s. Other scales stretch or compress every window alike.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -85,7 +86,8 @@ class Crowd:
     - `counters`: what was sent so far, by kind (see `plan.COUNTER_NAMES`);
     - `timings`: one `PhaseTiming` per phase played.
 
-    Not thread-safe: call one phase at a time, from one thread.
+    Not thread-safe: call one phase at a time, from one thread. Only `cancel()` may be called from
+    another thread: it ends the running phase early and skips later ones until `resume()`.
     """
 
     def __init__(
@@ -119,6 +121,7 @@ class Crowd:
         self._messages_sent = [0] * len(self.users)
         self._answer_ids: dict[int, int] = {}
         self._edited_users: set[int] = set()
+        self._cancelled = threading.Event()
 
     def register(self, duration_s: float | None = None) -> None:
         """Play every registration conversation, spread over `duration_s` (default: the profile's) times the scale."""
@@ -140,6 +143,17 @@ class Crowd:
         question = self._question_plan(index)
         window_s = self._window(None, self.profile.late_s)
         self._play(f"late {index + 1}", question.late_steps, window_s, code)
+
+    def cancel(self) -> None:
+        """End the phase playing now, leaving its remaining updates unsent; safe from any thread.
+
+        A cancelled phase counts as played. Until `resume()`, every phase ends at once, unsent.
+        """
+        self._cancelled.set()
+
+    def resume(self) -> None:
+        """Let phases play again after `cancel()`."""
+        self._cancelled.clear()
 
     def _question_plan(self, index: int) -> QuestionPlan:
         if not 0 <= index < len(self.plan.questions):
@@ -168,11 +182,11 @@ class Crowd:
         max_lag_s = 0.0
         per_slot: dict[int, int] = {}
         position = 0
-        while position < len(steps):
+        while position < len(steps) and not self._cancelled.is_set():
             elapsed = time.perf_counter() - started
             due = steps[position].at * window_s
             if due > elapsed:
-                time.sleep(due - elapsed)
+                self._cancelled.wait(due - elapsed)
                 continue
 
             max_lag_s = max(max_lag_s, elapsed - due)
@@ -185,7 +199,7 @@ class Crowd:
 
         remaining = window_s - (time.perf_counter() - started)
         if remaining > 0:
-            time.sleep(remaining)
+            self._cancelled.wait(remaining)
 
         duration_s = time.perf_counter() - started
         first_second = sum(count for slot, count in per_slot.items() if slot < 10)

@@ -3,6 +3,9 @@
 Every text is Telegram HTML: names, answers and question texts go through `escape`, so "<" or "&"
 in a team name cannot break the markup. Participant text (answers, names, unrecognised codes) goes
 through `quote`, which also shortens it, so no reply exceeds Telegram's 4096-character limit.
+
+The answers to button taps (the `tap_*` texts) are plain text, not HTML, because answerCallbackQuery
+shows its text as is; `plain_notice` keeps them within its 200 characters.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import abc
 import html
 from collections.abc import Sequence
 
-from quizkit._text import display_text
+from quizkit._text import shorten
 from quizkit.model import LeaderboardRow, PodiumEntry, Question, QuestionResult
 from quizkit.qr import deep_link
 
@@ -26,6 +29,8 @@ MAX_QUOTED_ANSWER_CHARS = 200
 # Fits every team name and a Telegram user's full name: tdlib's setName allows a first name of
 # 1-64 characters and a last name of 0-64.
 MAX_QUOTED_NAME_CHARS = 129
+# answerCallbackQuery shows 0 to 200 characters of text (Bot API reference).
+MAX_NOTICE_CHARS = 200
 
 
 def escape(text: str) -> str:
@@ -43,10 +48,14 @@ def quote(text: str, max_chars: int = MAX_QUOTED_CHARS) -> str:
     `quizkit._text.display_text`). Longer text keeps its first `max_chars - 1` characters, less a
     joiner left dangling by the cut, and ends with "…".
     """
-    cleaned = display_text(text)
-    if len(cleaned) > max_chars:
-        cleaned = display_text(cleaned[: max_chars - 1]) + "…"
-    return escape(cleaned)
+    return escape(shorten(text, max_chars))
+
+
+def plain_notice(text: str) -> str:
+    """Return `text` cut to MAX_NOTICE_CHARS characters, ending with "…" when cut, for answerCallbackQuery."""
+    if len(text) <= MAX_NOTICE_CHARS:
+        return text
+    return text[: MAX_NOTICE_CHARS - 1] + "…"
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -75,6 +84,11 @@ class Texts(abc.ABC):
     language: str
     decimal_separator: str
     yes_words: frozenset[str]
+    # The word before a question's number in headings: "Question 3".
+    question_word: str
+    thousands_separator: str
+    # The unit after a speed score: "pts".
+    points_word: str
 
     def decimal(self, value: float) -> str:
         """Format a number with one decimal digit and the language's decimal separator."""
@@ -88,18 +102,50 @@ class Texts(abc.ABC):
         """Format a delay in seconds: "12.3 s" or "12,3 s"."""
         return f"{self.decimal(value)} s"
 
-    def podium_lines(self, podium: Sequence[PodiumEntry]) -> list[str]:
-        return [
-            f"{medal(entry.rank)} {quote(entry.display_name, MAX_QUOTED_NAME_CHARS)} ({self.seconds(entry.delay_s)})"
-            for entry in podium
-        ]
+    def duration(self, seconds: float) -> str:
+        """Format a time limit: "45 s", "2 min", "90 s", "7,5 s"."""
+        if seconds >= 60 and seconds % 60 == 0:
+            return f"{seconds / 60:.0f} min"
+        if seconds == int(seconds):
+            return f"{seconds:.0f} s"
+        return self.seconds(seconds)
 
-    def leaderboard_lines(self, rows: Sequence[LeaderboardRow]) -> list[str]:
-        return [
-            f"{medal(row.position)} {quote(row.display_name, MAX_QUOTED_NAME_CHARS)}: "
-            f"{self.correct_count(row.correct)}, {self.seconds(row.delay_s)}"
-            for row in rows
-        ]
+    def heading(self, question: Question) -> str:
+        """Return the bold heading and the text of a question."""
+        return f"<b>{self.question_word} {question.number}</b>\n{escape(question.text)}"
+
+    def options_block(self, question: Question) -> str:
+        """Return the numbered options of a choice question after a blank line, or "" for other kinds."""
+        if not question.options:
+            return ""
+        return "\n\n" + "\n".join(f"{index}. {escape(option)}" for index, option in enumerate(question.options, 1))
+
+    def option_label(self, index: int, option: str) -> str:
+        """Return the label of the button for option `index` (from 0): "2. Roma"."""
+        return f"{index + 1}. {option}"
+
+    def podium_lines(self, podium: Sequence[PodiumEntry], scoring: bool = False) -> list[str]:
+        lines = []
+        for entry in podium:
+            detail = self.seconds(entry.delay_s)
+            if scoring:
+                detail = f"{detail} · {self.points(entry.score)}"
+            lines.append(f"{medal(entry.rank)} {quote(entry.display_name, MAX_QUOTED_NAME_CHARS)} ({detail})")
+        return lines
+
+    def leaderboard_lines(self, rows: Sequence[LeaderboardRow], scoring: bool = False) -> list[str]:
+        lines = []
+        for row in rows:
+            figures = f"{self.correct_count(row.correct)}, {self.seconds(row.delay_s)}"
+            if scoring:
+                figures = f"{self.points(row.score)}, {figures}"
+            lines.append(f"{medal(row.position)} {quote(row.display_name, MAX_QUOTED_NAME_CHARS)}: {figures}")
+        return lines
+
+    def points(self, score: int) -> str:
+        """Format a speed score with the language's thousands separator: "1,000 pts", "1.000 punti"."""
+        grouped = f"{score:,}".replace(",", self.thousands_separator)
+        return f"{grouped} {self.points_word}"
 
     # Channel posts
 
@@ -116,12 +162,16 @@ class Texts(abc.ABC):
         """Return the announcement as edited on close, with the correct answer instead of how to answer."""
 
     @abc.abstractmethod
-    def results(self, result: QuestionResult) -> str:
-        """Return the channel post with a closed question's totals and podium."""
+    def time_limit_line(self, seconds: float) -> str:
+        """Return the announcement's line with a question's time limit."""
 
     @abc.abstractmethod
-    def leaderboard_post(self, rows: Sequence[LeaderboardRow]) -> str:
-        """Return the channel post with the final leaderboard."""
+    def results(self, result: QuestionResult, scoring: bool = False) -> str:
+        """Return the channel post with a closed question's totals and podium, with scores when `scoring`."""
+
+    @abc.abstractmethod
+    def leaderboard_post(self, rows: Sequence[LeaderboardRow], scoring: bool = False) -> str:
+        """Return the channel post with the final leaderboard, with total scores when `scoring`."""
 
     @abc.abstractmethod
     def correct_count(self, count: int) -> str:
@@ -138,8 +188,8 @@ class Texts(abc.ABC):
         """Reply to a command the bot does not have, followed by the help."""
 
     @abc.abstractmethod
-    def question_selected(self, question: Question) -> str:
-        """Reply after selecting an open question: its text and a request for the answer."""
+    def question_selected(self, question: Question, seconds_left: float | None = None) -> str:
+        """Reply after selecting an open question: its text, a request for the answer and the time left."""
 
     @abc.abstractmethod
     def closed_question_selected(self, question: Question) -> str:
@@ -170,8 +220,42 @@ class Texts(abc.ABC):
         """Reply to an answer to a closed question: right or wrong, and the % correct in time."""
 
     @abc.abstractmethod
-    def stats(self, rows: Sequence[LeaderboardRow]) -> str:
+    def stats(self, rows: Sequence[LeaderboardRow], scoring: bool = False) -> str:
         """Reply to /stats: the top of the leaderboard, or that there are no results yet."""
+
+    @abc.abstractmethod
+    def leaderboard_off(self) -> str:
+        """Reply to /stats when the host turned the leaderboard off."""
+
+    # Choice questions
+
+    @abc.abstractmethod
+    def choose_option(self, question: Question) -> str:
+        """Reply to a text that names none of a choice question's options; the keyboard comes again."""
+
+    @abc.abstractmethod
+    def tap_received(self, option: str) -> str:
+        """Plain notice for a tap that stored an in-time answer."""
+
+    @abc.abstractmethod
+    def tap_already_answered(self, question: Question, first_answer: str) -> str:
+        """Plain notice for a tap after the participant's first answer to the question."""
+
+    @abc.abstractmethod
+    def tap_late(self, question: Question, correct: bool) -> str:
+        """Plain alert for a tap after the question closed: right or wrong, and the right option."""
+
+    @abc.abstractmethod
+    def tap_not_open(self) -> str:
+        """Plain alert for a tap on a question that is not open yet."""
+
+    @abc.abstractmethod
+    def tap_outdated(self) -> str:
+        """Plain alert for a tap on a button of a question this event does not have (an old message)."""
+
+    @abc.abstractmethod
+    def tap_invalid(self) -> str:
+        """Plain alert for a tap whose button data the bot never sent (a forged or broken button)."""
 
     @abc.abstractmethod
     def reset_done(self) -> str:

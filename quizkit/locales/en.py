@@ -11,6 +11,7 @@ from quizkit.locales._base import (
     Texts,
     deep_link,
     escape,
+    plain_notice,
     plural,
     private_chat_link,
     quote,
@@ -22,27 +23,34 @@ class EnglishTexts(Texts):
     language = "en"
     decimal_separator = "."
     yes_words = frozenset({"yes", "y", "ok", "sure"})
+    question_word = "Question"
+    thousands_separator = ","
+    points_word = "pts"
 
     # Channel posts
 
     def announcement(self, question: Question, bot_username: str) -> str:
         link = deep_link(bot_username, question.code)
+        limit = "" if question.time_limit_s is None else f"{self.time_limit_line(question.time_limit_s)}\n"
         return (
-            f"<b>Question {question.number}</b>\n{escape(question.text)}\n\n"
+            f"{self.heading(question)}{self.options_block(question)}\n\n{limit}"
             f"To answer, open {link} or send the code <b>{escape(question.code)}</b> to @{bot_username}."
         )
+
+    def time_limit_line(self, seconds: float) -> str:
+        return f"⏱ Time limit: {self.duration(seconds)}"
 
     def count_line(self, count: int) -> str:
         return f"📨 {plural(count, 'answer', 'answers')} so far"
 
     def announcement_closed(self, question: Question, answers: int) -> str:
         return (
-            f"<b>Question {question.number}</b>\n{escape(question.text)}\n\n"
+            f"{self.heading(question)}{self.options_block(question)}\n\n"
             f"✅ Answer: <b>{escape(question.answers[0])}</b>\n"
             f"Closed with {plural(answers, 'answer', 'answers')}."
         )
 
-    def results(self, result: QuestionResult) -> str:
+    def results(self, result: QuestionResult, scoring: bool = False) -> str:
         question = result.question
         lines = [
             f"<b>Question {question.number}: results</b>",
@@ -56,13 +64,13 @@ class EnglishTexts(Texts):
         elif not result.podium:
             lines.append("Nobody answered correctly.")
         else:
-            lines.extend(self.podium_lines(result.podium))
+            lines.extend(self.podium_lines(result.podium, scoring))
         return "\n".join(lines)
 
-    def leaderboard_post(self, rows: Sequence[LeaderboardRow]) -> str:
+    def leaderboard_post(self, rows: Sequence[LeaderboardRow], scoring: bool = False) -> str:
         if not rows:
             return "🏆 <b>Final leaderboard</b>\n\nNo results yet."
-        return "\n".join(["🏆 <b>Final leaderboard</b>", "", *self.leaderboard_lines(rows)])
+        return "\n".join(["🏆 <b>Final leaderboard</b>", "", *self.leaderboard_lines(rows, scoring)])
 
     def correct_count(self, count: int) -> str:
         return f"{count} correct"
@@ -84,15 +92,18 @@ class EnglishTexts(Texts):
     def unknown_command(self, command: str) -> str:
         return f"I don't know the command {quote(command)}.\n\n{self.help()}"
 
-    def question_selected(self, question: Question) -> str:
-        return (
-            f"<b>Question {question.number}</b>\n{escape(question.text)}\n\n"
-            "Send me your answer in a message."
-        )
+    def question_selected(self, question: Question, seconds_left: float | None = None) -> str:
+        if question.kind == "choice":
+            request = "Tap your answer below, or send its number."
+        else:
+            request = "Send me your answer in a message."
+        if seconds_left is not None:
+            request += f"\n⏱ {self.duration(seconds_left)} left."
+        return f"{self.heading(question)}\n\n{request}"
 
     def closed_question_selected(self, question: Question) -> str:
         return (
-            f"<b>Question {question.number}</b>\n{escape(question.text)}\n\n"
+            f"{self.heading(question)}\n\n"
             "This question is closed: you can still answer to find out whether you were right, "
             "but your answer won't count for the leaderboard."
         )
@@ -133,10 +144,43 @@ class EnglishTexts(Texts):
             share = f"{self.percent(result.percent_correct)} of the answers in time were correct."
         return f"{verdict}\nThe question was already closed, so your answer doesn't count for the leaderboard. {share}"
 
-    def stats(self, rows: Sequence[LeaderboardRow]) -> str:
+    def stats(self, rows: Sequence[LeaderboardRow], scoring: bool = False) -> str:
         if not rows:
             return "No results yet: the leaderboard fills up when the first question closes."
-        return "\n".join(["<b>Leaderboard: top 10</b>", "", *self.leaderboard_lines(rows)])
+        return "\n".join(["<b>Leaderboard: top 10</b>", "", *self.leaderboard_lines(rows, scoring)])
+
+    def leaderboard_off(self) -> str:
+        return "This quiz has no leaderboard: the results of each question appear on the channel."
+
+    # Choice questions
+
+    def choose_option(self, question: Question) -> str:
+        return (
+            f"Tap one of the buttons of question {question.number}, or send the number of your answer "
+            f"(1 to {len(question.options)})."
+        )
+
+    def tap_received(self, option: str) -> str:
+        return plain_notice(f"Got it! Your answer: {option}")
+
+    def tap_already_answered(self, question: Question, first_answer: str) -> str:
+        return plain_notice(
+            f"You have already answered question {question.number}: {first_answer}. Only the first answer counts."
+        )
+
+    def tap_late(self, question: Question, correct: bool) -> str:
+        answer = question.answers[0]
+        verdict = f"✅ Right! The answer is {answer}." if correct else f"❌ Wrong: the answer is {answer}."
+        return plain_notice(f"{verdict} The question was already closed, so your answer doesn't count.")
+
+    def tap_not_open(self) -> str:
+        return "This question is not open yet: wait until it appears on the channel."
+
+    def tap_outdated(self) -> str:
+        return "This button belongs to a question that is no longer in the quiz. Send the code shown on the channel."
+
+    def tap_invalid(self) -> str:
+        return "This button is not valid. Send the question's code again to get new buttons."
 
     def reset_done(self) -> str:
         return (

@@ -11,6 +11,7 @@ from quizkit.locales._base import (
     Texts,
     deep_link,
     escape,
+    plain_notice,
     plural,
     private_chat_link,
     quote,
@@ -23,27 +24,34 @@ class ItalianTexts(Texts):
     decimal_separator = ","
     # Normalised forms, so "sì", "Sì!" and "si" all confirm.
     yes_words = frozenset({"si", "ok", "certo"})
+    question_word = "Domanda"
+    thousands_separator = "."
+    points_word = "punti"
 
     # Channel posts
 
     def announcement(self, question: Question, bot_username: str) -> str:
         link = deep_link(bot_username, question.code)
+        limit = "" if question.time_limit_s is None else f"{self.time_limit_line(question.time_limit_s)}\n"
         return (
-            f"<b>Domanda {question.number}</b>\n{escape(question.text)}\n\n"
+            f"{self.heading(question)}{self.options_block(question)}\n\n{limit}"
             f"Per rispondere apri {link} oppure scrivi il codice <b>{escape(question.code)}</b> a @{bot_username}."
         )
+
+    def time_limit_line(self, seconds: float) -> str:
+        return f"⏱ Tempo a disposizione: {self.duration(seconds)}"
 
     def count_line(self, count: int) -> str:
         return f"📨 Finora {plural(count, 'risposta', 'risposte')}"
 
     def announcement_closed(self, question: Question, answers: int) -> str:
         return (
-            f"<b>Domanda {question.number}</b>\n{escape(question.text)}\n\n"
+            f"{self.heading(question)}{self.options_block(question)}\n\n"
             f"✅ Risposta: <b>{escape(question.answers[0])}</b>\n"
             f"Domanda chiusa con {plural(answers, 'risposta', 'risposte')}."
         )
 
-    def results(self, result: QuestionResult) -> str:
+    def results(self, result: QuestionResult, scoring: bool = False) -> str:
         question = result.question
         lines = [
             f"<b>Domanda {question.number}: i risultati</b>",
@@ -57,13 +65,13 @@ class ItalianTexts(Texts):
         elif not result.podium:
             lines.append("Nessuno ha indovinato.")
         else:
-            lines.extend(self.podium_lines(result.podium))
+            lines.extend(self.podium_lines(result.podium, scoring))
         return "\n".join(lines)
 
-    def leaderboard_post(self, rows: Sequence[LeaderboardRow]) -> str:
+    def leaderboard_post(self, rows: Sequence[LeaderboardRow], scoring: bool = False) -> str:
         if not rows:
             return "🏆 <b>Classifica finale</b>\n\nAncora nessun risultato."
-        return "\n".join(["🏆 <b>Classifica finale</b>", "", *self.leaderboard_lines(rows)])
+        return "\n".join(["🏆 <b>Classifica finale</b>", "", *self.leaderboard_lines(rows, scoring)])
 
     def correct_count(self, count: int) -> str:
         return plural(count, "risposta esatta", "risposte esatte")
@@ -85,15 +93,18 @@ class ItalianTexts(Texts):
     def unknown_command(self, command: str) -> str:
         return f"Non conosco il comando {quote(command)}.\n\n{self.help()}"
 
-    def question_selected(self, question: Question) -> str:
-        return (
-            f"<b>Domanda {question.number}</b>\n{escape(question.text)}\n\n"
-            "Mandami la tua risposta in un messaggio."
-        )
+    def question_selected(self, question: Question, seconds_left: float | None = None) -> str:
+        if question.kind == "choice":
+            request = "Tocca la tua risposta qui sotto, oppure scrivimi il suo numero."
+        else:
+            request = "Mandami la tua risposta in un messaggio."
+        if seconds_left is not None:
+            request += f"\n⏱ Restano {self.duration(seconds_left)}."
+        return f"{self.heading(question)}\n\n{request}"
 
     def closed_question_selected(self, question: Question) -> str:
         return (
-            f"<b>Domanda {question.number}</b>\n{escape(question.text)}\n\n"
+            f"{self.heading(question)}\n\n"
             "Questa domanda è chiusa: puoi ancora rispondere per scoprire se avevi indovinato, "
             "ma la risposta non conterà per la classifica."
         )
@@ -137,10 +148,43 @@ class ItalianTexts(Texts):
             share = f"Tra le risposte arrivate in tempo, quelle esatte sono state il {self.percent(result.percent_correct)}."
         return f"{verdict}\nLa domanda però era già chiusa, quindi la tua risposta non conta per la classifica. {share}"
 
-    def stats(self, rows: Sequence[LeaderboardRow]) -> str:
+    def stats(self, rows: Sequence[LeaderboardRow], scoring: bool = False) -> str:
         if not rows:
             return "Ancora nessun risultato: la classifica si riempie quando si chiude la prima domanda."
-        return "\n".join(["<b>Classifica: i primi 10</b>", "", *self.leaderboard_lines(rows)])
+        return "\n".join(["<b>Classifica: i primi 10</b>", "", *self.leaderboard_lines(rows, scoring)])
+
+    def leaderboard_off(self) -> str:
+        return "In questo quiz non c'è la classifica: i risultati di ogni domanda escono sul canale."
+
+    # Choice questions
+
+    def choose_option(self, question: Question) -> str:
+        return (
+            f"Tocca uno dei pulsanti della domanda {question.number}, oppure scrivimi il numero della tua "
+            f"risposta (da 1 a {len(question.options)})."
+        )
+
+    def tap_received(self, option: str) -> str:
+        return plain_notice(f"Ricevuta! La tua risposta: {option}")
+
+    def tap_already_answered(self, question: Question, first_answer: str) -> str:
+        return plain_notice(
+            f"Hai già risposto alla domanda {question.number}: {first_answer}. Vale solo la prima risposta."
+        )
+
+    def tap_late(self, question: Question, correct: bool) -> str:
+        answer = question.answers[0]
+        verdict = f"✅ Esatto! La risposta è {answer}." if correct else f"❌ Sbagliato: la risposta giusta è {answer}."
+        return plain_notice(f"{verdict} La domanda però era già chiusa, quindi la risposta non conta.")
+
+    def tap_not_open(self) -> str:
+        return "Questa domanda non è ancora aperta: aspetta che compaia sul canale."
+
+    def tap_outdated(self) -> str:
+        return "Questo pulsante è di una domanda che non fa più parte del quiz. Scrivimi il codice che vedi sul canale."
+
+    def tap_invalid(self) -> str:
+        return "Questo pulsante non è valido. Scrivimi di nuovo il codice della domanda per avere pulsanti nuovi."
 
     def reset_done(self) -> str:
         return (

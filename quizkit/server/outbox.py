@@ -1,4 +1,4 @@
-"""Send queued channel posts and announcement edits, retrying until each one went out."""
+"""Send queued channel posts and edits, retrying until each one went out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ MAX_BACKOFF_S = 30.0
 
 class OutboxSender:
     """Drain the engine's outbox in order through the Bot API.
+
+    Channel items are retried until they go out. The edit of a tapped message in a private chat is
+    given up after a Bad Request, because the participant may have deleted the message and no
+    retry would succeed; the answer itself is stored and was confirmed by answerCallbackQuery.
 
     Items live in the database until sent, so posts queued before a crash go out after the restart.
     NOTE: an item sent just before a crash, whose success was not yet recorded, is sent again.
@@ -100,6 +104,9 @@ class OutboxSender:
             if "message is not modified" in error.message.lower():
                 self._engine.outbox_sent(item.id, None)
                 return True
+            if item.target_message_id is not None:
+                self._fail(item, str(error), give_up=True)
+                return True
             self._fail(item, str(error))
             return False
         except TelegramError as error:
@@ -119,11 +126,12 @@ class OutboxSender:
         await self._bot.edit_message_text(item.text, chat_id=item.chat_id, message_id=target, parse_mode="HTML")
         return target
 
-    def _fail(self, item: OutboxItem, error: str) -> None:
+    def _fail(self, item: OutboxItem, error: str, give_up: bool = False) -> None:
         self.errors += 1
         self.last_error = f"outbox item {item.id} ({item.purpose}): {error}"
-        logger.warning("Channel %s for item %s failed: %s", item.action, item.id, error)
-        self._engine.outbox_failed(item.id, error)
+        outcome = "given up" if give_up else "will retry"
+        logger.warning("%s for outbox item %s in chat %s failed (%s): %s", item.action, item.id, item.chat_id, outcome, error)
+        self._engine.outbox_failed(item.id, error, give_up)
 
 
 def _seconds(retry_after) -> float:

@@ -14,7 +14,7 @@ from telegram import Bot, Update
 
 from quizkit.bot.telegram import masked_token
 from quizkit.errors import QuizkitError
-from quizkit.model import Reply
+from quizkit.model import Outgoing
 from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, parse_update
 
 logger = logging.getLogger("quizkit.server")
@@ -114,7 +114,7 @@ class Poller:
     async def _handle_batch(self, batch: "_Batch") -> int:
         """Store the batch's updates in order, send the replies of those stored, return the next offset."""
         next_offset = batch.last_update_id + 1
-        replies: list[Reply] = []
+        replies: list[Outgoing] = []
         for update in batch.updates:
             try:
                 replies.extend(self._processor.process(update))
@@ -154,13 +154,13 @@ class _Batch:
         return cls(updates, last_update_id)
 
 
-async def _send_per_chat(processor: UpdateProcessor, replies: list[Reply]) -> None:
+async def _send_per_chat(processor: UpdateProcessor, replies: list[Outgoing]) -> None:
     # Chats are served concurrently; within a chat, replies keep their order.
-    by_chat: dict[int, list[Reply]] = defaultdict(list)
+    by_chat: dict[int, list[Outgoing]] = defaultdict(list)
     for reply in replies:
         by_chat[reply.chat_id].append(reply)
 
-    async def send_in_order(chat_replies: list[Reply]) -> None:
+    async def send_in_order(chat_replies: list[Outgoing]) -> None:
         for reply in chat_replies:
             await processor.send(reply)
 

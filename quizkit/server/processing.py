@@ -7,12 +7,12 @@ import sqlite3
 import time
 from datetime import datetime, timezone
 
-from telegram import Bot, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from quizkit.bot import to_incoming
 from quizkit.engine import Engine
-from quizkit.model import Reply
+from quizkit.model import CallbackAnswer, Outgoing, Reply
 from quizkit.server.traffic import Traffic
 
 logger = logging.getLogger("quizkit.server")
@@ -76,7 +76,7 @@ class UpdateProcessor:
         self._storage_warning = _ThrottledWarning("Storage failed, update not acknowledged: %s")
         self._rejected_warning = _ThrottledWarning("Update ignored: %s")
 
-    def process(self, update: Update) -> list[Reply]:
+    def process(self, update: Update) -> list[Outgoing]:
         """Store `update`'s effects and return the replies to its chat.
 
         Raises StorageFailed when the database is busy or failed for now, so the update is not
@@ -108,17 +108,51 @@ class UpdateProcessor:
         self.rejected += 1
         self._rejected_warning.log(reason)
 
-    async def send(self, reply: Reply) -> None:
+    async def send(self, reply: Outgoing) -> None:
         """Send `reply` through the Bot API; failures are logged and counted, never raised."""
+        method = "answerCallbackQuery" if isinstance(reply, CallbackAnswer) else "sendMessage"
         try:
-            await self._bot.send_message(reply.chat_id, reply.text, parse_mode=reply.parse_mode)
+            if isinstance(reply, CallbackAnswer):
+                await self._bot.answer_callback_query(
+                    reply.callback_query_id, text=reply.text, show_alert=reply.show_alert
+                )
+            else:
+                await self._bot.send_message(
+                    reply.chat_id, reply.text, parse_mode=reply.parse_mode, reply_markup=inline_markup(reply)
+                )
         except TelegramError as error:
-            self._note_error(f"sendMessage to chat {reply.chat_id} failed: {error}")
-            logger.warning("sendMessage to chat %s failed: %s", reply.chat_id, error)
+            self._note_error(f"{method} for chat {reply.chat_id} failed: {error}")
+            logger.warning("%s for chat %s failed: %s", method, reply.chat_id, error)
 
     def _note_error(self, text: str) -> None:
         self.errors += 1
         self.last_error = text
+
+
+def inline_markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Return the python-telegram-bot markup of the reply's inline keyboard, or None without one."""
+    if not reply.keyboard:
+        return None
+    rows = [[InlineKeyboardButton(button.text, callback_data=button.data) for button in row] for row in reply.keyboard]
+    return InlineKeyboardMarkup(rows)
+
+
+def method_call(reply: Outgoing) -> dict:
+    """Return the Bot API call for `reply` as a JSON object with "method", for a webhook response body."""
+    if isinstance(reply, CallbackAnswer):
+        call: dict = {"method": "answerCallbackQuery", "callback_query_id": reply.callback_query_id}
+        if reply.text:
+            call["text"] = reply.text
+        if reply.show_alert:
+            call["show_alert"] = True
+        return call
+
+    call = {"method": "sendMessage", "chat_id": reply.chat_id, "text": reply.text, "parse_mode": reply.parse_mode}
+    if reply.keyboard:
+        call["reply_markup"] = {
+            "inline_keyboard": [[{"text": button.text, "callback_data": button.data} for button in row] for row in reply.keyboard]
+        }
+    return call
 
 
 def _update_type(update: Update) -> str:

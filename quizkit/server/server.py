@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 import uvicorn
 
 from quizkit.bot import make_bot
-from quizkit.bot.telegram import TELEGRAM_API_URL
+from quizkit.bot.telegram import TELEGRAM_API_URL, masked_token
 from quizkit.engine import Engine
 from quizkit.errors import QuizkitError
+from quizkit.doctor import DoctorSettings
+from quizkit.log_redaction import hide_in_logs, mask_secrets
 from quizkit.server._lock import EventLock
 from quizkit.server.outbox import OutboxSender
 from quizkit.server.polling import Poller, sleep_or_stop
@@ -28,7 +30,11 @@ logger = logging.getLogger("quizkit.server")
 
 T = TypeVar("T")
 
+# The update types that setWebhook and getUpdates ask for; Telegram drops the others unsent.
+# NOTE: callback_query is asked for the inline keyboards of choice questions. Until the bot handles
+# them, such updates are acknowledged and ignored.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+WEBHOOK_PATH = "/webhook"
 HOUSEKEEPING_PERIOD_S = 1.0
 SHUTDOWN_GRACE_S = 15.0
 
@@ -63,6 +69,13 @@ class Server:
     called any number of times. While the server runs, the engine belongs to its event loop:
     reach it through `call()`, which runs a function there and returns its result.
 
+    By webhook, `start()` calls setWebhook with `public_url` + "/webhook" (default: the listening
+    address), the secret token (random when None), ALLOWED_UPDATES and `max_connections` (1-100).
+    Pending updates are kept unless `drop_pending_updates`. `certificate` (PEM bytes) is uploaded for
+    a self-signed certificate, and `ssl_certfile`/`ssl_keyfile` make the listener speak HTTPS. On
+    stop the webhook stays set, so Telegram keeps updates for the next start, unless
+    `delete_webhook_on_stop`. The token and the secret token are masked in every log record.
+
     NOTE: engine calls run on the event loop itself. While another connection holds SQLite's write
     lock, each call waits up to the store's busy timeout (5 s) and the whole loop waits with it.
 
@@ -83,6 +96,10 @@ class Server:
         secret_token: str | None = None,
         max_connections: int = 40,
         drop_pending_updates: bool = False,
+        delete_webhook_on_stop: bool = False,
+        certificate: bytes | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
         rate_limit: bool = True,
     ) -> None:
         if transport not in ("webhook", "polling"):
@@ -96,8 +113,13 @@ class Server:
         self._port = port
         self._public_url = public_url
         self._secret_token = secret_token or secrets.token_urlsafe(32)
+        hide_in_logs(token, masked_token(token))
+        hide_in_logs(self._secret_token)
         self._max_connections = max_connections
         self._drop_pending_updates = drop_pending_updates
+        self._delete_webhook_on_stop = delete_webhook_on_stop
+        self._certificate = certificate
+        self._ssl = {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile} if ssl_certfile else {}
         self._rate_limit = rate_limit
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,6 +128,7 @@ class Server:
         self._start_error: BaseException | None = None
         self._processor: UpdateProcessor | None = None
         self._outbox: OutboxSender | None = None
+        self._bot = None
         self.webhook_url: str | None = None
         self.port: int | None = None
         self._event_lock = EventLock(engine.store.path, engine.event.id, engine.event.name)
@@ -132,7 +155,11 @@ class Server:
             error = self._start_error
             if isinstance(error, QuizkitError):
                 raise error
-            raise ServerStartFailed(f"Server failed to start: {type(error).__name__}: {error}") from error
+            # python-telegram-bot names the token in some errors, such as InvalidToken, so such an
+            # error is masked and not chained, which would print it in a traceback.
+            text = mask_secrets(str(error))
+            cause = error if text == str(error) else None
+            raise ServerStartFailed(f"Server failed to start: {type(error).__name__}: {text}") from cause
         logger.info("Server started (%s%s)", self.transport, f" at {self.webhook_url}" if self.webhook_url else "")
         return self
 
@@ -188,6 +215,34 @@ class Server:
         future = asyncio.run_coroutine_threadsafe(self._outbox.drain(timeout_s), self._loop)
         return future.result(timeout_s + 5.0)
 
+    def pending_updates(self, timeout_s: float = 5.0) -> int:
+        """Ask the Bot API (getWebhookInfo) how many updates wait for delivery to this bot.
+
+        Raises ServerNotRunning when the server is stopped, and python-telegram-bot's TelegramError or
+        TimeoutError when the Bot API does not answer within `timeout_s`.
+        """
+        if not self.running or self._loop is None or self._bot is None:
+            raise ServerNotRunning("The quizkit server is not running; call start() first.")
+        future = asyncio.run_coroutine_threadsafe(self._bot.get_webhook_info(), self._loop)
+        try:
+            return future.result(timeout_s).pending_update_count
+        finally:
+            future.cancel()
+
+    def doctor_settings(self, language: str = "en") -> DoctorSettings:
+        """Return what `quizkit.doctor` should check for this server, with messages in `language`."""
+        return DoctorSettings(
+            token=self._token,
+            api_url=self._api_url.rstrip("/").removesuffix("/bot"),
+            language=language,
+            channel_id=self.engine.event.channel_id,
+            transport=self.transport,
+            public_url=self._public_url,
+            secret_token=self._secret_token,
+            self_signed=self._certificate is not None,
+            db_path=self.engine.store.path,
+        )
+
     def status(self) -> ServerStatus:
         """Return a snapshot of counters and the last error, for status displays."""
         processor, outbox = self._processor, self._outbox
@@ -217,7 +272,7 @@ class Server:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit)
+        bot = self._bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit)
         tasks: list[asyncio.Task] = []
         web_server: uvicorn.Server | None = None
         poller: Poller | None = None
@@ -255,9 +310,10 @@ class Server:
         listener.bind((self._host, self._port))
         self.port = listener.getsockname()[1]
 
-        path = "/webhook"
+        path = WEBHOOK_PATH
         app = create_webhook_app(self._processor, bot, path, self._secret_token)
-        config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, timeout_keep_alive=75)
+        config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, timeout_keep_alive=75,
+                                **self._ssl)
         web_server = uvicorn.Server(config)
         serving = asyncio.create_task(web_server.serve(sockets=[listener]), name="quizkit-webhook")
         while not web_server.started:
@@ -265,7 +321,8 @@ class Server:
                 serving.result()
             await asyncio.sleep(0.01)
 
-        base = self._public_url or f"http://{self._host}:{self.port}"
+        scheme = "https" if self._ssl else "http"
+        base = self._public_url or f"{scheme}://{self._host}:{self.port}"
         self.webhook_url = base.rstrip("/") + path
         await bot.set_webhook(
             self.webhook_url,
@@ -273,13 +330,25 @@ class Server:
             max_connections=self._max_connections,
             allowed_updates=ALLOWED_UPDATES,
             drop_pending_updates=self._drop_pending_updates,
+            certificate=self._certificate,
         )
         return web_server, serving
 
+    async def _delete_webhook(self, bot) -> None:
+        # Pending updates stay with Telegram, so a later server or poller still gets them.
+        try:
+            await bot.delete_webhook(drop_pending_updates=False)
+            logger.info("Webhook %s deleted", self.webhook_url)
+        except Exception as error:  # noqa: BLE001 - stopping anyway; the host can delete it by hand
+            logger.warning("Deleting the webhook %s failed: %s; it stays set until the next setWebhook or "
+                           "deleteWebhook", self.webhook_url, error)
+
     async def _every_second(self) -> None:
-        # Live answer counts on the announcements, and the finished seconds of traffic for analysts.
+        # Questions whose time is up, live answer counts on the announcements, and the finished
+        # seconds of traffic for analysts.
         while not self._stopping.is_set():
             await sleep_or_stop(self._stopping, HOUSEKEEPING_PERIOD_S)
+            self._close_expired_questions()
             try:
                 if self.engine.refresh_live_counts():
                     self._outbox.wake()
@@ -287,6 +356,13 @@ class Server:
                 logger.warning("Refreshing the live answer counts failed", exc_info=True)
             self._record_traffic(include_current=False)
         self._record_traffic(include_current=True)
+
+    def _close_expired_questions(self) -> None:
+        try:
+            if self.engine.close_expired_questions():
+                self._outbox.wake()
+        except Exception:  # noqa: BLE001 - the next round tries again, and the deadline stays stored
+            logger.warning("Closing the questions whose time is up failed", exc_info=True)
 
     def _record_traffic(self, include_current: bool) -> None:
         samples = self.traffic.take_completed(include_current=include_current)
@@ -313,6 +389,8 @@ class Server:
         await asyncio.gather(*unfinished, return_exceptions=True)
         if poller is not None:
             poller.release()
+        if self._delete_webhook_on_stop and self.webhook_url is not None:
+            await self._delete_webhook(bot)
         try:
             await bot.shutdown()
         except Exception:  # noqa: BLE001 - shutting down; nothing left to protect

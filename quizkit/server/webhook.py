@@ -13,8 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Bot
 
-from quizkit.model import Reply
-from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, parse_update
+from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, method_call, parse_update
 
 logger = logging.getLogger("quizkit.server")
 
@@ -29,8 +28,10 @@ class _BodyTooLarge(Exception):
 def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_token: str) -> Starlette:
     """Return the ASGI app serving POST `path` for updates and GET /healthz for monitors.
 
-    An update is acknowledged with 200 only after its effects are committed. The one reply to its
-    own chat travels in the response body. Further replies go out through the Bot API.
+    An update is acknowledged with 200 only after its effects are committed. The first reply
+    travels in the response body: the message to the update's own chat, or for a tap on a button
+    its answerCallbackQuery, which stops the client's progress indicator at once. Further replies go
+    out through the Bot API; the edit of a tapped message waits in the outbox.
     """
     background: set[asyncio.Task] = set()
 
@@ -71,7 +72,7 @@ def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_t
             task = asyncio.create_task(processor.send(extra))
             background.add(task)
             task.add_done_callback(background.discard)
-        return JSONResponse(_as_method(replies[0]))
+        return JSONResponse(method_call(replies[0]))
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -96,6 +97,3 @@ async def _read_body(request: Request) -> bytes:
         chunks.append(chunk)
     return b"".join(chunks)
 
-
-def _as_method(reply: Reply) -> dict:
-    return {"method": "sendMessage", "chat_id": reply.chat_id, "text": reply.text, "parse_mode": reply.parse_mode}

@@ -7,6 +7,15 @@ conversation state, answers and the pending outbox.
 
 from quizkit.store._database import BUSY_TIMEOUT_MS, connect_reader
 from quizkit.store._schema import SCHEMA_VERSION
-from quizkit.store._store import Conversation, OutboxRecord, Store
+from quizkit.store._store import AnswerResult, Conversation, EventSettings, OutboxRecord, Store
 
-__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Conversation", "OutboxRecord", "Store", "connect_reader"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "SCHEMA_VERSION",
+    "AnswerResult",
+    "Conversation",
+    "EventSettings",
+    "OutboxRecord",
+    "Store",
+    "connect_reader",
+]

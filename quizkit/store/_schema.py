@@ -124,6 +124,26 @@ _VERSION_2 = (
     """,
 )
 
+# Question kinds beyond free text, time limits, speed scores and event settings.
+# - events: how many correct answers the results post lists, and whether scores and the
+#   leaderboard are shown to participants.
+# - questions: the options of a choice question (JSON array, empty for other kinds), the time
+#   limit in seconds and the moment it ends, stored at opening so a restarted server still
+#   closes the question on time.
+# - answers: the speed score, set on close like `correct` and `rank`.
+# - outbox: the message that an edit in a private chat changes; channel edits leave it NULL
+#   and change the question's announcement.
+_VERSION_3 = (
+    "ALTER TABLE events ADD COLUMN podium_size INTEGER NOT NULL DEFAULT 3 CHECK (podium_size BETWEEN 1 AND 20)",
+    "ALTER TABLE events ADD COLUMN scoring INTEGER NOT NULL DEFAULT 0 CHECK (scoring IN (0, 1))",
+    "ALTER TABLE events ADD COLUMN leaderboard INTEGER NOT NULL DEFAULT 1 CHECK (leaderboard IN (0, 1))",
+    "ALTER TABLE questions ADD COLUMN options TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE questions ADD COLUMN time_limit_s REAL CHECK (time_limit_s > 0)",
+    "ALTER TABLE questions ADD COLUMN deadline_at TEXT",
+    "ALTER TABLE answers ADD COLUMN score INTEGER CHECK (score BETWEEN 0 AND 1000)",
+    "ALTER TABLE outbox ADD COLUMN target_message_id INTEGER",
+)
+
 # Microseconds since the Unix epoch of a stored time column (ISO 8601 in UTC, as to_text writes it:
 # "2016-10-20T10:00:01.123456+00:00", without the fraction when it is zero), exact as integers.
 _MICROSECONDS = (
@@ -134,7 +154,7 @@ _MICROSECONDS = (
 # Each in-time answer's delay from its question's opening, stored when the question closes, so the
 # leaderboard is one aggregate query instead of a Python loop over every correct answer. The
 # partial index covers that query and is written only at close, when answers become correct.
-_VERSION_3 = (
+_VERSION_4 = (
     # Microseconds, never below zero; NULL until the question closes, and for late answers.
     "ALTER TABLE answers ADD COLUMN delay_us INTEGER",
     f"""
@@ -144,10 +164,11 @@ _VERSION_3 = (
         0))
     WHERE late = 0 AND question_id IN (SELECT id FROM questions WHERE state = 'closed')
     """,
-    "CREATE INDEX answers_scoring ON answers(event_id, user_id, question_id, delay_us) WHERE correct = 1 AND late = 0",
+    "CREATE INDEX answers_scoring ON answers(event_id, user_id, question_id, delay_us, score) "
+    "WHERE correct = 1 AND late = 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

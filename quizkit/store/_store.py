@@ -39,6 +39,26 @@ class Conversation:
 
 
 @dataclass(frozen=True)
+class EventSettings:
+    """The settings an event stores: podium size, speed scores shown, leaderboard shown."""
+
+    podium_size: int = 3
+    scoring: bool = False
+    leaderboard: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """What closing a question decides about one in-time answer."""
+
+    user_id: int
+    correct: bool
+    rank: int | None
+    score: int
+    delay_us: int = 0  # from the question's opening, never below zero
+
+
+@dataclass(frozen=True)
 class OutboxRecord:
     """An outbox row with its delivery state, as `outbox_record` returns it."""
 
@@ -56,6 +76,9 @@ def _event(row: sqlite3.Row) -> Event:
         channel_id=row["channel_id"],
         bot_username=row["bot_username"],
         created_at=to_datetime(row["created_at"]),
+        podium_size=row["podium_size"],
+        scoring=bool(row["scoring"]),
+        leaderboard=bool(row["leaderboard"]),
     )
 
 
@@ -72,6 +95,9 @@ def _question(row: sqlite3.Row) -> Question:
         opened_at=to_datetime(row["opened_at"]),
         closed_at=to_datetime(row["closed_at"]),
         announcement_message_id=row["announcement_message_id"],
+        options=tuple(json.loads(row["options"])),
+        time_limit_s=row["time_limit_s"],
+        deadline_at=to_datetime(row["deadline_at"]),
     )
 
 
@@ -99,6 +125,7 @@ def _answer(row: sqlite3.Row) -> Answer:
         late=bool(row["late"]),
         correct=None if row["correct"] is None else bool(row["correct"]),
         rank=row["rank"],
+        score=row["score"],
     )
 
 
@@ -112,6 +139,7 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         chat_id=row["chat_id"],
         text=row["text"],
         attempts=row["attempts"],
+        target_message_id=row["target_message_id"],
     )
 
 
@@ -126,14 +154,30 @@ class Store(Database):
     # Events
 
     def insert_event(
-        self, name: str, language: str, channel_id: int | None, bot_username: str, created_at: datetime
+        self,
+        name: str,
+        language: str,
+        channel_id: int | None,
+        bot_username: str,
+        created_at: datetime,
+        settings: EventSettings | None = None,
     ) -> Event:
         """Insert an event; raise EventExists when the name is taken."""
+        settings = settings or EventSettings()
         try:
             cursor = self._execute(
-                "INSERT INTO events (name, language, channel_id, bot_username, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, language, channel_id, bot_username, to_text(created_at)),
+                "INSERT INTO events (name, language, channel_id, bot_username, created_at, podium_size, scoring, "
+                "leaderboard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    language,
+                    channel_id,
+                    bot_username,
+                    to_text(created_at),
+                    settings.podium_size,
+                    int(settings.scoring),
+                    int(settings.leaderboard),
+                ),
             )
         except sqlite3.IntegrityError:
             raise EventExists(
@@ -152,6 +196,13 @@ class Store(Database):
     def event_names(self) -> list[str]:
         return [row["name"] for row in self._all("SELECT name FROM events ORDER BY id")]
 
+    def set_event_settings(self, event_id: int, settings: EventSettings) -> Event:
+        self._execute(
+            "UPDATE events SET podium_size = ?, scoring = ?, leaderboard = ? WHERE id = ?",
+            (settings.podium_size, int(settings.scoring), int(settings.leaderboard), event_id),
+        )
+        return self.event_by_id(event_id)
+
     # Questions
 
     def insert_question(
@@ -163,11 +214,23 @@ class Store(Database):
         text: str,
         answers: tuple[str, ...],
         created_at: datetime,
+        options: tuple[str, ...] = (),
+        time_limit_s: float | None = None,
     ) -> Question:
         cursor = self._execute(
-            "INSERT INTO questions (event_id, number, code, kind, text, answers, state, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'draft', ?)",
-            (event_id, number, code, kind, text, json.dumps(list(answers)), to_text(created_at)),
+            "INSERT INTO questions (event_id, number, code, kind, text, answers, state, created_at, options, "
+            "time_limit_s) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
+            (
+                event_id,
+                number,
+                code,
+                kind,
+                text,
+                json.dumps(list(answers)),
+                to_text(created_at),
+                json.dumps(list(options)),
+                time_limit_s,
+            ),
         )
         return self.question_by_id(cursor.lastrowid)
 
@@ -182,11 +245,22 @@ class Store(Database):
         row = self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM questions WHERE event_id = ?", (event_id,))
         return row[0]
 
-    def set_question_opened(self, question_id: int, opened_at: datetime) -> None:
+    def set_question_opened(self, question_id: int, opened_at: datetime, deadline_at: datetime | None = None) -> None:
         self._execute(
-            "UPDATE questions SET state = 'open', opened_at = ? WHERE id = ?",
-            (to_text(opened_at), question_id),
+            "UPDATE questions SET state = 'open', opened_at = ?, deadline_at = ? WHERE id = ?",
+            (to_text(opened_at), to_text(deadline_at), question_id),
         )
+
+    def expired_questions(self, event_id: int, now: datetime) -> list[Question]:
+        """Return the event's open questions whose deadline is at or before `now`, by deadline."""
+        # Time columns contain UTC ISO 8601 text, so text order is time order. isoformat() leaves out
+        # zero microseconds, and "+" sorts before ".", so "12:00:30+00:00" still sorts first.
+        rows = self._all(
+            "SELECT * FROM questions WHERE event_id = ? AND state = 'open' AND deadline_at IS NOT NULL "
+            "AND deadline_at <= ? ORDER BY deadline_at, number",
+            (event_id, to_text(now)),
+        )
+        return [_question(row) for row in rows]
 
     def set_question_closed(self, question_id: int, closed_at: datetime, answers: tuple[str, ...]) -> None:
         self._execute(
@@ -277,7 +351,7 @@ class Store(Database):
         """Insert the answer; return False, changing nothing, when the user already answered the question."""
         cursor = self._execute(
             "INSERT INTO answers (event_id, question_id, user_id, update_id, raw_text, normalised, sent_at, "
-            "received_at, late, correct, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "received_at, late, correct, rank, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (question_id, user_id) DO NOTHING",
             (
                 event_id,
@@ -291,6 +365,7 @@ class Store(Database):
                 int(answer.late),
                 None if answer.correct is None else int(answer.correct),
                 answer.rank,
+                answer.score,
             ),
         )
         return cursor.rowcount == 1
@@ -317,34 +392,42 @@ class Store(Database):
     def count_answers(self, question_id: int) -> int:
         return self._one("SELECT COUNT(*) FROM answers WHERE question_id = ?", (question_id,))[0]
 
-    def set_answer_results(self, question_id: int, results: Iterable[tuple[int, bool, int | None, int]]) -> None:
-        """Store `(user_id, correct, rank, delay_us)` for answers of the question."""
+    def set_answer_results(self, question_id: int, results: Iterable[AnswerResult]) -> None:
+        """Store the correctness, rank, score and delay of answers of the question."""
         self._executemany(
-            "UPDATE answers SET correct = ?, rank = ?, delay_us = ? WHERE question_id = ? AND user_id = ?",
-            [(int(correct), rank, delay_us, question_id, user_id) for user_id, correct, rank, delay_us in results],
+            "UPDATE answers SET correct = ?, rank = ?, score = ?, delay_us = ? WHERE question_id = ? AND user_id = ?",
+            [(int(item.correct), item.rank, item.score, item.delay_us, question_id, item.user_id) for item in results],
         )
 
-    def leaderboard_totals(self, event_id: int, limit: int | None = None) -> list[tuple[Participant, int, int]]:
-        """Return `(participant, correct answers, summed delay in microseconds)` over closed questions, best first.
+    def leaderboard_totals(
+        self, event_id: int, limit: int | None = None, by_score: bool = False
+    ) -> list[tuple[Participant, int, int, int]]:
+        """Return `(participant, correct answers, summed delay in microseconds, summed score)`, best first.
 
-        Only correct in-time answers count. The order is correct answers (desc), delay (asc), user_id.
-        One aggregate query does the work, over the partial index of correct in-time answers.
+        Only correct in-time answers of closed questions count. The order is correct answers (desc),
+        delay (asc), user_id; with `by_score`, the summed score (desc) comes first. One aggregate
+        query does the work, over the partial index of correct in-time answers.
         """
+        order = "correct DESC, delay_us ASC, user_id ASC"
+        if by_score:
+            order = "points DESC, " + order
         rows = self._all(
-            "SELECT p.*, totals.correct AS total_correct, totals.delay_us AS total_delay_us FROM ("
-            "  SELECT a.user_id, COUNT(*) AS correct, COALESCE(SUM(a.delay_us), 0) AS delay_us "
+            "SELECT p.*, totals.correct AS total_correct, totals.delay_us AS total_delay_us, "
+            "totals.points AS total_points FROM ("
+            "  SELECT a.user_id AS user_id, COUNT(*) AS correct, COALESCE(SUM(a.delay_us), 0) AS delay_us, "
+            "    COALESCE(SUM(a.score), 0) AS points "
             "  FROM answers a "
             "  WHERE a.event_id = ? AND a.correct = 1 AND a.late = 0 "
             "    AND a.question_id IN (SELECT id FROM questions WHERE event_id = ? AND state = 'closed') "
             "  GROUP BY a.user_id "
-            "  ORDER BY correct DESC, delay_us ASC, a.user_id ASC "
+            f"  ORDER BY {order} "
             "  LIMIT ?"
             ") AS totals "
             "JOIN participants p ON p.event_id = ? AND p.user_id = totals.user_id "
-            "ORDER BY totals.correct DESC, totals.delay_us ASC, totals.user_id ASC",
+            f"ORDER BY {order}",
             (event_id, event_id, -1 if limit is None else limit, event_id),
         )
-        return [(_participant(row), row["total_correct"], row["total_delay_us"]) for row in rows]
+        return [(_participant(row), row["total_correct"], row["total_delay_us"], row["total_points"]) for row in rows]
 
     # Processed updates
 
@@ -397,12 +480,13 @@ class Store(Database):
         chat_id: int,
         text: str,
         created_at: datetime,
+        target_message_id: int | None = None,
     ) -> int:
-        """Queue a channel call and return its outbox id."""
+        """Queue a call and return its outbox id; an edit with `target_message_id` changes that message."""
         cursor = self._execute(
-            "INSERT INTO outbox (event_id, question_id, action, purpose, chat_id, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event_id, question_id, action, purpose, chat_id, text, to_text(created_at)),
+            "INSERT INTO outbox (event_id, question_id, action, purpose, chat_id, text, created_at, target_message_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (event_id, question_id, action, purpose, chat_id, text, to_text(created_at), target_message_id),
         )
         return cursor.lastrowid
 
@@ -428,12 +512,12 @@ class Store(Database):
     def outbox_ready(self, event_id: int, limit: int) -> list[OutboxItem]:
         """Return pending items that can be sent now, oldest first.
 
-        An edit is ready only once its question's announcement has a message_id.
+        An edit without a target message is ready only once its question's announcement has a message_id.
         """
         rows = self._all(
             "SELECT o.* FROM outbox o LEFT JOIN questions q ON q.id = o.question_id "
             "WHERE o.event_id = ? AND o.status = 'pending' "
-            "AND (o.action = 'send' OR q.announcement_message_id IS NOT NULL) "
+            "AND (o.action = 'send' OR o.target_message_id IS NOT NULL OR q.announcement_message_id IS NOT NULL) "
             "ORDER BY o.id LIMIT ?",
             (event_id, limit),
         )
@@ -459,8 +543,9 @@ class Store(Database):
             (message_id, to_text(sent_at), item_id),
         )
 
-    def mark_outbox_failed(self, item_id: int, error: str) -> None:
+    def mark_outbox_failed(self, item_id: int, error: str, give_up: bool = False) -> None:
+        status = "cancelled" if give_up else "pending"
         self._execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'",
-            (error, item_id),
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ? WHERE id = ? AND status = 'pending'",
+            (error, status, item_id),
         )
