@@ -8,13 +8,12 @@ the time it stayed open. A wrong or late answer scores 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from quizkit.answers import is_correct
+from quizkit.answers import answer_matcher
 from quizkit.model import (
     Answer,
     LeaderboardRow,
-    Participant,
     PodiumEntry,
     Question,
     QuestionResult,
@@ -46,6 +45,13 @@ def delay_seconds(opened_at: datetime | None, received_at: datetime) -> float:
     if opened_at is None:
         return 0.0
     return max(0.0, (received_at - opened_at).total_seconds())
+
+
+def delay_microseconds(opened_at: datetime | None, received_at: datetime) -> int:
+    """Return `delay_seconds` in whole microseconds, the unit the leaderboard sums exactly."""
+    if opened_at is None:
+        return 0
+    return max(0, (received_at - opened_at) // timedelta(microseconds=1))
 
 
 def scoring_window_s(question: Question) -> float | None:
@@ -82,15 +88,17 @@ def rank_answers(question: Question, answers: Sequence[Answer]) -> list[AnswerRe
     window_s = scoring_window_s(question)
     results = []
     rank = 0
+    is_correct = answer_matcher(question.answers, question.kind)
     for answer in sorted(answers, key=lambda item: item.update_id):
         if answer.late:
             continue
-        correct = is_correct(answer.raw_text, question.answers, question.kind)
+        correct = is_correct(answer.raw_text)
         score = 0
         if correct:
             rank += 1
             score = speed_score(delay_seconds(question.opened_at, answer.received_at), window_s)
-        results.append(AnswerResult(answer.user_id, correct, rank if correct else None, score))
+        delay_us = delay_microseconds(question.opened_at, answer.received_at)
+        results.append(AnswerResult(answer.user_id, correct, rank if correct else None, score, delay_us))
     return results
 
 
@@ -106,10 +114,11 @@ def compute_result(store: Store, question: Question, podium_size: int = PODIUM_S
     if question.state is QuestionState.CLOSED:
         correct = [(answer, participant) for answer, participant in in_time if answer.correct]
     else:
+        is_correct = answer_matcher(question.answers, question.kind)
         correct = [
             (answer, participant)
             for answer, participant in in_time
-            if question.answers and is_correct(answer.raw_text, question.answers, question.kind)
+            if question.answers and is_correct(answer.raw_text)
         ]
 
     window_s = scoring_window_s(question)
@@ -142,34 +151,16 @@ def compute_leaderboard(
     With `by_score`, the total speed score (desc) comes first. Only closed questions count, and only
     participants with at least one correct answer appear.
     """
-    totals: dict[int, tuple[Participant, int, float, int]] = {}
-    for participant, opened_at, received_at, score in store.correct_in_time_answers(event_id):
-        _, correct, delay, points = totals.get(participant.user_id, (participant, 0, 0.0, 0))
-        totals[participant.user_id] = (
-            participant,
-            correct + 1,
-            delay + delay_seconds(opened_at, received_at),
-            points + score,
-        )
-
-    def classic(total: tuple[Participant, int, float, int]) -> tuple:
-        return (-total[1], total[2], total[0].user_id)
-
-    def scored(total: tuple[Participant, int, float, int]) -> tuple:
-        return (-total[3], *classic(total))
-
-    ordered = sorted(totals.values(), key=scored if by_score else classic)
-    if limit is not None:
-        ordered = ordered[:limit]
-
     return [
         LeaderboardRow(
             position=position,
             user_id=participant.user_id,
             display_name=participant.display_name,
             correct=correct,
-            delay_s=delay,
+            delay_s=delay_us / 1_000_000,
             score=points,
         )
-        for position, (participant, correct, delay, points) in enumerate(ordered, start=1)
+        for position, (participant, correct, delay_us, points) in enumerate(
+            store.leaderboard_totals(event_id, limit, by_score), start=1
+        )
     ]

@@ -14,7 +14,7 @@ import math
 import random
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from quizkit._text import is_invisible, remove_invisible
 from quizkit.errors import InvalidQuestion
@@ -112,18 +112,28 @@ def is_correct(raw: str, accepted: Sequence[str], kind: str = "text") -> bool:
     For kind "text" the normalised forms must be equal. For kind "number" the answer must be a number
     within the tolerance of an accepted value, written "42" (exact) or "3.14 ± 0.01" (also "+-").
     """
-    if kind == "number":
-        value = parse_number(raw)
-        if value is None:
-            return False
-        for expected in filter(None, map(_accepted_number, accepted)):
-            centre, tolerance = expected
-            if math.isclose(value, centre, abs_tol=tolerance + 1e-9):
-                return True
-        return False
+    return answer_matcher(accepted, kind)(raw)
 
-    answer = normalise(raw)
-    return answer != "" and any(answer == normalise(item) for item in accepted)
+
+def answer_matcher(accepted: Sequence[str], kind: str = "text") -> Callable[[str], bool]:
+    """Return `is_correct` for these accepted answers as a function of the raw answer.
+
+    The accepted answers are normalised or parsed once, which matters when a question closes with
+    thousands of answers.
+    """
+    if kind == "number":
+        expected = list(filter(None, map(_accepted_number, accepted)))
+        return lambda raw: _number_matches(raw, expected)
+
+    normalised = {normalise(item) for item in accepted} - {""}
+    return lambda raw: normalise(raw) in normalised
+
+
+def _number_matches(raw: str, expected: list[tuple[float, float]]) -> bool:
+    value = parse_number(raw)
+    if value is None:
+        return False
+    return any(math.isclose(value, centre, abs_tol=tolerance + 1e-9) for centre, tolerance in expected)
 
 
 def match_option(text: str, options: Sequence[str]) -> int | None:

@@ -121,6 +121,24 @@ def _build_parser() -> argparse.ArgumentParser:
     qr.add_argument("--pdf", type=_output_path, default=None,
                     help="also write a PDF sheet to this file, one A4 page per question")
     qr.set_defaults(run=_run_qr)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure throughput on 127.0.0.1: the floor, quizkit's server and a plain python-telegram-bot bot under "
+             "wrk, closing and leaderboard times, and push against pull",
+        description="Run the benchmark on 127.0.0.1 and print its tables. The throughput part needs the `wrk` load "
+                    "generator (apt-get install -y wrk) and, for the fastest floors, the bench extra "
+                    "(pip install 'quizkit[bench]'). It takes about ten minutes.",
+    )
+    bench.add_argument("--json", type=_output_path, default=None, dest="json_path",
+                       help="also write every figure to this JSON file")
+    bench.add_argument("--duration", type=_duration, default=10.0,
+                       help="seconds each load run lasts (default: %(default)s)")
+    bench.add_argument("--parts", type=_bench_parts, default=None,
+                       help="comma-separated parts to run: throughput, closing, pushpull (default: all)")
+    bench.add_argument("--quick", action="store_true",
+                       help="run every part briefly at a tiny load (under a minute), to check that the harness works")
+    bench.set_defaults(run=_run_bench)
     return parser
 
 
@@ -197,6 +215,43 @@ def _run_qr(args: argparse.Namespace) -> int:
         print(f"quizkit: {error}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from quizkit.benchmark.run import PARTS, quick_options, run_benchmark, write_json
+    from quizkit.benchmark.throughput import ThroughputOptions
+
+    import signal
+
+    def interrupt(signal_number, frame) -> None:
+        raise KeyboardInterrupt
+
+    # The servers under test are child processes, so SIGTERM unwinds like Ctrl-C and each one is stopped.
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    options = quick_options() if args.quick else replace(ThroughputOptions(), duration_s=args.duration)
+    try:
+        results = run_benchmark(options, args.parts or PARTS, quick=args.quick)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.json_path is not None:
+        write_json(results, args.json_path)
+    return 0
+
+
+def _duration(text: str) -> float:
+    return _number(text, float, 1.0, 3600.0, "a number of seconds from 1 to 3600")
+
+
+def _bench_parts(text: str) -> list[str]:
+    from quizkit.benchmark.run import PARTS
+
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in parts if part not in PARTS]
+    if not parts or unknown:
+        raise argparse.ArgumentTypeError(f"expected comma-separated parts out of {', '.join(PARTS)}, got {text!r}")
+    return parts
 
 
 def _event_codes(event: str | None, db: Path | None):

@@ -41,9 +41,14 @@ ITALIAN = ConsoleTexts(
 
 def console_texts(environ: dict[str, str] | None = None) -> ConsoleTexts:
     """Return the Italian texts when the locale (LC_ALL, LC_MESSAGES or LANG, in that order) is Italian."""
+    return ITALIAN if locale_is_italian(environ) else ENGLISH
+
+
+def locale_is_italian(environ: dict[str, str] | None = None) -> bool:
+    """Return True when the first locale variable set (LC_ALL, LC_MESSAGES or LANG) is Italian."""
     environ = os.environ if environ is None else environ
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(name)
         if value:
-            return ITALIAN if value.lower().startswith("it") else ENGLISH
-    return ENGLISH
+            return value.lower().startswith("it")
+    return False

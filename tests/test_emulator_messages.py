@@ -344,3 +344,25 @@ def test_latency_delays_each_call():
 
     assert response.status_code == 200
     assert 0.2 <= elapsed < 1.0
+
+
+def test_send_message_unknown_chat_is_bad_request(emulator):
+    response = httpx.post(f"{emulator.base_url}{TOKEN}/sendMessage", data={"chat_id": "333000333", "text": "hi"},
+                          trust_env=False)
+
+    assert response.status_code == 400
+    assert response.json()["description"] == "Bad Request: chat not found"
+
+
+def test_open_private_chats_accepts_unseen_user():
+    with Emulator(open_private_chats=True) as emu:
+        emu.add_bot(TOKEN, BOT_USERNAME)
+        sent = httpx.post(f"{emu.base_url}{TOKEN}/sendMessage", data={"chat_id": "333000333", "text": "hi"},
+                          trust_env=False)
+        to_group = httpx.post(f"{emu.base_url}{TOKEN}/sendMessage", data={"chat_id": "-333000333", "text": "hi"},
+                              trust_env=False)
+
+        assert sent.status_code == 200
+        assert sent.json()["result"]["chat"] == {"id": 333000333, "type": "private", "first_name": "User 333000333"}
+        assert [message["text"] for message in emu.messages(333000333)] == ["hi"]
+        assert to_group.json()["description"] == "Bad Request: chat not found"

@@ -422,3 +422,20 @@ async def test_webhook_switch_to_polling_keeps_pending(make_emulator):
         updates = await bot.get_updates()
 
     assert [update.update_id for update in updates] == [update_id]
+
+
+async def test_webhook_latency_delays_each_delivery(make_emulator):
+    emulator = make_emulator(webhook_latency_s=0.3)
+    with Receiver() as receiver:
+        await _set_webhook(emulator, receiver.url, max_connections=2)
+        queued_at = time.monotonic()
+        emulator.send_text(TOKEN, ALICE, "one")
+        emulator.send_text(TOKEN, BOB, "two")
+        assert await _wait_delivered(emulator)
+
+    first_arrival = min(delivery.started for delivery in receiver.deliveries)
+    last_arrival = max(delivery.started for delivery in receiver.deliveries)
+    assert len(receiver.deliveries) == 2
+    assert first_arrival - queued_at >= 0.3
+    # Two connections: both deliveries wait out the latency at the same time, not one after the other.
+    assert last_arrival - queued_at < 0.6

@@ -272,11 +272,54 @@ def test_store_upgrades_version_1_in_place(tmp_path):
     upgraded.add_traffic(event_id, [(1_476_468_000, "update", 9)])
 
     assert upgraded._one("PRAGMA user_version")[0] == SCHEMA_VERSION
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
     assert upgraded.event_names() == ["codeweek"]
     assert upgraded.traffic(event_id) == [(1_476_468_000, "update", 9)]
     upgraded.close()
 
+
+def test_store_upgrade_backfills_answer_delays(tmp_path):
+    from quizkit.store._schema import MIGRATIONS
+
+    path = tmp_path / "v2.db"
+    connection = sqlite3.connect(path)
+    for statement in (*MIGRATIONS[0], *MIGRATIONS[1]):
+        connection.execute(statement)
+    connection.execute("PRAGMA user_version = 2")
+    connection.execute(
+        "INSERT INTO events (id, name, language, channel_id, bot_username, created_at) "
+        "VALUES (1, 'codeweek', 'it', -1001, 'quizkit_bot', '2016-10-14T18:00:00+00:00')"
+    )
+    connection.execute(
+        "INSERT INTO questions (id, event_id, number, code, kind, text, answers, state, created_at, opened_at) "
+        "VALUES (7, 1, 1, 'IY1', 'text', 'Capitale?', '[\"Roma\"]', 'closed', '2016-10-14T18:00:00+00:00', "
+        "'2016-10-14T18:00:00.250000+00:00')"
+    )
+    answers = [  # user_id, received_at, late, correct
+        (1, "2016-10-14T18:00:01.750001+00:00", 0, 1),
+        (2, "2016-10-14T18:00:03+00:00", 0, 1),
+        (3, "2016-10-14T17:59:59+00:00", 0, 1),  # the server's clock ran behind: the delay is 0
+        (4, "2016-10-14T18:05:00+00:00", 1, None),
+    ]
+    for user_id, received_at, late, correct in answers:
+        connection.execute(
+            "INSERT INTO participants (event_id, user_id, first_name, first_seen_at, last_seen_at) "
+            "VALUES (1, ?, ?, ?, ?)", (user_id, f"User {user_id}", received_at, received_at))
+        connection.execute(
+            "INSERT INTO answers (event_id, question_id, user_id, update_id, raw_text, normalised, sent_at, "
+            "received_at, late, correct) VALUES (1, 7, ?, ?, 'roma', 'roma', ?, ?, ?, ?)",
+            (user_id, 100 + user_id, received_at, received_at, late, correct))
+    connection.commit()
+    connection.close()
+
+    upgraded = Store(path)
+    delays = [tuple(row) for row in upgraded._all("SELECT user_id, delay_us FROM answers ORDER BY user_id")]
+    totals = [(participant.user_id, correct, delay_us)
+              for participant, correct, delay_us, _ in upgraded.leaderboard_totals(1)]
+    upgraded.close()
+
+    assert delays == [(1, 1_500_001), (2, 2_750_000), (3, 0), (4, None)]
+    assert totals == [(3, 1, 0), (1, 1, 1_500_001), (2, 1, 2_750_000)]
 
 def _version_2_database(path) -> None:
     """Write a schema-2 database with an event, a closed question, an answer and a sent announcement."""

@@ -48,10 +48,15 @@ class Emulator:
             bot = telegram.Bot("123456:secret", base_url=emu.base_url)
 
     `latency_s` delays every Bot API call over HTTP, to measure a bot against a round trip
-    like Telegram's. With `flood_limits`, sending faster than 1 message/s per private chat, 20/min
+    like Telegram's. `webhook_latency_s` delays every webhook delivery the same way, for the
+    network between Telegram and the bot's server. With `flood_limits`, sending faster than 1 message/s per private chat, 20/min
     per group or channel, or 30/s per bot gets a 429 with retry_after. Webhook deliveries time
     out after `webhook_timeout_s` and are retried after `retry_delay_s`, doubling up to
     `max_retry_delay_s`.
+
+    With `open_private_chats`, a call to an unknown positive chat id opens a private chat with that
+    user instead of failing with "chat not found". Benchmarks need it: their load generator posts
+    updates straight to the bot's webhook, so the emulator never saw those users write.
     """
 
     def __init__(
@@ -64,15 +69,18 @@ class Emulator:
         webhook_timeout_s: float = 60.0,
         retry_delay_s: float = 1.0,
         max_retry_delay_s: float = 60.0,
+        open_private_chats: bool = False,
+        webhook_latency_s: float = 0.0,
     ) -> None:
         self.host = host
         self.port = port
         self._settings = ServiceSettings(
             latency_s=latency_s,
             flood_limits=flood_limits,
-            delivery=DeliverySettings(webhook_timeout_s, retry_delay_s, max_retry_delay_s),
+            delivery=DeliverySettings(webhook_timeout_s, retry_delay_s, max_retry_delay_s, webhook_latency_s),
         )
         self._world = World()
+        self._world.open_private_chats = open_private_chats
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
         self._server: uvicorn.Server | None = None

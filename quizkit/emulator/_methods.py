@@ -318,6 +318,8 @@ def _target_chat(ctx: CallContext, *, sending: bool) -> Chat:
         raise bad_request("chat not found") from None
 
     chat = ctx.bot.chats.get(chat_id)  # type: ignore[arg-type]
+    if chat is None and ctx.world.open_private_chats and chat_id > 0:
+        chat = ctx.bot.chats[chat_id] = Chat({"id": chat_id, "type": "private", "first_name": f"User {chat_id}"})
     if chat is None:
         raise bad_request("chat not found")
     may_post = chat.bot_is_admin and chat.admin_rights.get("can_post_messages", True)

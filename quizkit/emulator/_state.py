@@ -169,6 +169,8 @@ class World:
         self.changed = threading.Condition(self.lock)
         self.bots: dict[str, Bot] = {}
         self._sequence = itertools.count(1)
+        # When True, a call to an unknown positive chat id opens that private chat instead of failing.
+        self.open_private_chats = False
 
     def add_bot(self, token: str, username: str, first_name: str) -> Bot:
         user = {

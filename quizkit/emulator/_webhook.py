@@ -30,11 +30,12 @@ ExecuteMethod = Callable[[str, str, dict[str, Any]], Awaitable[tuple[int, dict[s
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    """Timing of webhook delivery, in seconds."""
+    """Timing of webhook delivery, in seconds. `latency_s` delays every delivery attempt."""
 
     timeout_s: float = 60.0
     retry_delay_s: float = 1.0
     max_retry_delay_s: float = 60.0
+    latency_s: float = 0.0
 
     def retry_delay(self, attempts: int) -> float:
         """Return the wait before the next attempt after `attempts` failed ones: doubling, capped."""
@@ -147,6 +148,8 @@ class WebhookDispatcher:
             self._fail(update, self._tls_error)
             return
 
+        if self._settings.latency_s > 0:
+            await asyncio.sleep(self._settings.latency_s)
         try:
             response = await self._client.post(
                 url, json.dumps(update.payload).encode(), headers, timeout_s=self._settings.timeout_s,

@@ -158,7 +158,31 @@ _VERSION_4 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
+# Microseconds since the Unix epoch of a stored time column (ISO 8601 in UTC, as to_text writes it:
+# "2016-10-20T10:00:01.123456+00:00", without the fraction when it is zero), exact as integers.
+_MICROSECONDS = (
+    "(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + "
+    "CASE WHEN substr({column}, 20, 1) = '.' THEN CAST(substr({column}, 21, 6) AS INTEGER) ELSE 0 END)"
+)
+
+# Each in-time answer's delay from its question's opening, stored when the question closes, so the
+# leaderboard is one aggregate query instead of a Python loop over every correct answer. The
+# partial index covers that query and is written only at close, when answers become correct.
+_VERSION_5 = (
+    # Microseconds, never below zero; NULL until the question closes, and for late answers.
+    "ALTER TABLE answers ADD COLUMN delay_us INTEGER",
+    f"""
+    UPDATE answers SET delay_us = MAX(0, COALESCE(
+        {_MICROSECONDS.format(column="received_at")} - (
+            SELECT {_MICROSECONDS.format(column="q.opened_at")} FROM questions q WHERE q.id = answers.question_id),
+        0))
+    WHERE late = 0 AND question_id IN (SELECT id FROM questions WHERE state = 'closed')
+    """,
+    "CREATE INDEX answers_scoring ON answers(event_id, user_id, question_id, delay_us, score) "
+    "WHERE correct = 1 AND late = 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4, _VERSION_5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -55,6 +55,7 @@ class AnswerResult:
     correct: bool
     rank: int | None
     score: int
+    delay_us: int = 0  # from the question's opening, never below zero
 
 
 @dataclass(frozen=True)
@@ -392,36 +393,41 @@ class Store(Database):
         return self._one("SELECT COUNT(*) FROM answers WHERE question_id = ?", (question_id,))[0]
 
     def set_answer_results(self, question_id: int, results: Iterable[AnswerResult]) -> None:
-        """Store the correctness, rank and score of answers of the question."""
+        """Store the correctness, rank, score and delay of answers of the question."""
         self._executemany(
-            "UPDATE answers SET correct = ?, rank = ?, score = ? WHERE question_id = ? AND user_id = ?",
-            [(int(item.correct), item.rank, item.score, question_id, item.user_id) for item in results],
+            "UPDATE answers SET correct = ?, rank = ?, score = ?, delay_us = ? WHERE question_id = ? AND user_id = ?",
+            [(int(item.correct), item.rank, item.score, item.delay_us, question_id, item.user_id) for item in results],
         )
 
-    def correct_in_time_answers(self, event_id: int) -> list[tuple[Participant, datetime, datetime, int]]:
-        """Return every correct in-time answer of the event's closed questions.
+    def leaderboard_totals(
+        self, event_id: int, limit: int | None = None, by_score: bool = False
+    ) -> list[tuple[Participant, int, int, int]]:
+        """Return `(participant, correct answers, summed delay in microseconds, summed score)`, best first.
 
-        Each row is the participant, the question's opened_at, the answer's received_at and its score
-        (0 for an answer stored before scores existed).
+        Only correct in-time answers of closed questions count. The order is correct answers (desc),
+        delay (asc), user_id; with `by_score`, the summed score (desc) comes first. One aggregate
+        query does the work, over the partial index of correct in-time answers.
         """
+        order = "correct DESC, delay_us ASC, user_id ASC"
+        if by_score:
+            order = "points DESC, " + order
         rows = self._all(
-            "SELECT p.*, q.opened_at AS question_opened_at, a.received_at AS answer_received_at, "
-            "COALESCE(a.score, 0) AS answer_score "
-            "FROM answers a "
-            "JOIN questions q ON q.id = a.question_id "
-            "JOIN participants p ON p.event_id = a.event_id AND p.user_id = a.user_id "
-            "WHERE a.event_id = ? AND q.state = 'closed' AND a.correct = 1 AND a.late = 0",
-            (event_id,),
+            "SELECT p.*, totals.correct AS total_correct, totals.delay_us AS total_delay_us, "
+            "totals.points AS total_points FROM ("
+            "  SELECT a.user_id AS user_id, COUNT(*) AS correct, COALESCE(SUM(a.delay_us), 0) AS delay_us, "
+            "    COALESCE(SUM(a.score), 0) AS points "
+            "  FROM answers a "
+            "  WHERE a.event_id = ? AND a.correct = 1 AND a.late = 0 "
+            "    AND a.question_id IN (SELECT id FROM questions WHERE event_id = ? AND state = 'closed') "
+            "  GROUP BY a.user_id "
+            f"  ORDER BY {order} "
+            "  LIMIT ?"
+            ") AS totals "
+            "JOIN participants p ON p.event_id = ? AND p.user_id = totals.user_id "
+            f"ORDER BY {order}",
+            (event_id, event_id, -1 if limit is None else limit, event_id),
         )
-        return [
-            (
-                _participant(row),
-                to_datetime(row["question_opened_at"]),
-                to_datetime(row["answer_received_at"]),
-                row["answer_score"],
-            )
-            for row in rows
-        ]
+        return [(_participant(row), row["total_correct"], row["total_delay_us"], row["total_points"]) for row in rows]
 
     # Blocked users
 
