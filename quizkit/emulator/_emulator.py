@@ -14,11 +14,10 @@ import uvicorn
 
 from quizkit.errors import EmulatorError
 from quizkit.emulator._app import create_app
-from quizkit.emulator._methods import ADMINISTRATOR_RIGHTS
 from quizkit.emulator._service import BotApiService, ServiceSettings
 from quizkit.emulator._state import World
 from quizkit.emulator._webhook import DeliverySettings
-from quizkit.emulator.updates import SimUser, callback_query, text_message
+from quizkit.emulator.updates import ADMINISTRATOR_RIGHTS, SimUser, callback_query, text_message
 
 logger = logging.getLogger("quizkit.emulator")
 

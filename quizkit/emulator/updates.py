@@ -22,6 +22,14 @@ from quizkit.emulator._html import utf16_length
 # A command is "/" and 1-64 letters, digits or underscores, optionally "@" and a bot username.
 _LEADING_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])")
 _serial_numbers = itertools.count(1)
+# The rights of a ChatMemberAdministrator in a channel, each required since Bot API 10.x except the last
+# two; the emulator grants all but can_promote_members.
+ADMINISTRATOR_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories", "can_send_welcome_messages", "can_post_messages", "can_edit_messages",
+)  # fmt: skip
+MEMBER_STATUSES = ("administrator", "member", "left", "kicked")
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,41 @@ def callback_query(
     if message is not None:
         query["message"] = message
     return {"callback_query": query}
+
+
+def my_chat_member(
+    user: SimUser, chat: dict[str, Any], bot: dict[str, Any], old_status: str, new_status: str,
+    *, date: int | None = None,
+) -> dict[str, Any]:
+    """Build a `my_chat_member` update: `user` changes the bot's status in `chat`.
+
+    `chat` is a Chat object, such as a channel's or `user.to_private_chat()`, and `bot` the bot's
+    User object. Statuses are among MEMBER_STATUSES: "administrator" after a promotion, "kicked"
+    when a user blocks the bot. Raises ValueError for another status.
+    """
+    return {
+        "my_chat_member": {
+            "chat": dict(chat),
+            "from": user.to_user(),
+            "date": now() if date is None else date,
+            "old_chat_member": chat_member(bot, old_status),
+            "new_chat_member": chat_member(bot, new_status),
+        }
+    }
+
+
+def chat_member(user: dict[str, Any], status: str, rights: dict[str, bool] | None = None) -> dict[str, Any]:
+    """Return the ChatMember object of `user` with `status`; an administrator has every right that `rights` leaves on."""
+    if status not in MEMBER_STATUSES:
+        raise ValueError(f"Unknown chat member status {status!r}; expected one of {', '.join(MEMBER_STATUSES)}.")
+    member: dict[str, Any] = {"status": status, "user": dict(user)}
+    if status == "administrator":
+        overrides = rights or {}
+        member.update(can_be_edited=False, is_anonymous=False)
+        member.update({right: overrides.get(right, right != "can_promote_members") for right in ADMINISTRATOR_RIGHTS})
+    elif status == "kicked":
+        member["until_date"] = 0  # banned forever
+    return member
 
 
 def photo_sizes(seed: str) -> list[dict[str, Any]]:
