@@ -11,6 +11,7 @@ accepts its parameters in pydantic's strict mode and knows every parameter name.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -171,19 +172,29 @@ def check_request(method: str, params: dict[str, Any]) -> None:
     unknown = sorted(set(params) - set(fields) - {"method"})
     if unknown:
         raise FidelityError(f"{method}: aiogram's {model.__name__} has no parameter {', '.join(unknown)}")
+    nulls = sorted(name for name, value in params.items() if value is None)
+    if nulls:
+        # aiogram's models take None for "absent", but aiogram never sends it, and Telegram documents no null.
+        raise FidelityError(f"{method}: the parameter {', '.join(nulls)} is sent as null; leave it out instead")
     values = {name: _decoded(fields[name], value) for name, value in params.items() if name != "method"}
     try:
-        model.model_validate(values, strict=True)
+        parsed = model.model_validate(values, strict=True)
     except pydantic.ValidationError as error:
         bad = ", ".join(".".join(str(part) for part in item["loc"]) for item in error.errors())
         raise FidelityError(f"{method}: aiogram rejects the parameter {bad}: {error}") from None
+    # A union such as reply_markup's takes the first model that validates, and with extra fields
+    # allowed an inline keyboard with a bad button passes as ReplyKeyboardRemove; so extras are errors.
+    for name in values:
+        unknown = dict(_aiogram_unknown_fields(getattr(parsed, name), name))
+        if unknown:
+            raise FidelityError(f"{method}: aiogram rejects the parameter {name}: no such fields {unknown}")
 
 
 def _decoded(field: pydantic.fields.FieldInfo, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        pydantic.TypeAdapter(field.annotation).validate_python(value, strict=True)
+        _adapter(field.annotation).validate_python(value, strict=True)
         return value
     except pydantic.ValidationError:
         pass
@@ -191,3 +202,9 @@ def _decoded(field: pydantic.fields.FieldInfo, value: Any) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+@functools.cache
+def _adapter(annotation: Any) -> pydantic.TypeAdapter:
+    # aiogram's Default sentinel, in parse_mode and similar annotations, is no pydantic type.
+    return pydantic.TypeAdapter(annotation, config=pydantic.ConfigDict(arbitrary_types_allowed=True))
