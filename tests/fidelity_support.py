@@ -6,13 +6,15 @@ to the same JSON (so no value was coerced, such as "42" into 42). aiogram follow
 (10.3 in aiogram 3.31) than python-telegram-bot 22 (10.0), which keeps newer fields such as
 ChatMemberAdministrator.can_send_welcome_messages in `api_kwargs`; so unknown fields are
 aiogram's to find, and python-telegram-bot's check is that it parses. A request passes when aiogram's method model
-accepts its parameters in pydantic's strict mode and knows every parameter name.
+accepts its parameters in pydantic's strict mode, and both libraries know every parameter name.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -165,6 +167,7 @@ def check_request(method: str, params: dict[str, Any]) -> None:
     Form values arrive as text, with non-text values JSON-encoded as python-telegram-bot sends
     them; each is decoded unless the parameter takes text.
     """
+    _check_names_with_ptb(method, params)
     model = AIOGRAM_METHODS.get(method)
     if model is None:
         raise FidelityError(f"{method}: aiogram has no method of that name, so Telegram has none either")
@@ -188,6 +191,21 @@ def check_request(method: str, params: dict[str, Any]) -> None:
         unknown = dict(_aiogram_unknown_fields(getattr(parsed, name), name))
         if unknown:
             raise FidelityError(f"{method}: aiogram rejects the parameter {name}: no such fields {unknown}")
+
+
+def _check_names_with_ptb(method: str, params: dict[str, Any]) -> None:
+    """Raise FidelityError unless python-telegram-bot's Bot method takes every parameter name.
+
+    python-telegram-bot has no runtime model of parameter types, so only the names are checked.
+    """
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
+    function = getattr(telegram.Bot, snake, None)
+    if function is None:
+        raise FidelityError(f"{method}: python-telegram-bot's Bot has no method {snake}")
+    known = set(inspect.signature(function).parameters)
+    unknown = sorted(set(params) - known - {"method"})
+    if unknown:
+        raise FidelityError(f"{method}: python-telegram-bot's Bot.{snake} has no parameter {', '.join(unknown)}")
 
 
 def _decoded(field: pydantic.fields.FieldInfo, value: Any) -> Any:

@@ -16,13 +16,16 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import aiogram
+import aiogram.exceptions as aiogram_errors
 import httpx
 import pytest
+from aiogram.client.session.aiohttp import AiohttpSession
 
 from quizkit.emulator import Emulator, SimUser, updates
 from quizkit.emulator._service import SERVED_METHODS
 from tests.conftest import BOT_USERNAME, CHANNEL_ID, TOKEN
-from tests.fidelity_support import FidelityError, check_result, check_update
+from tests.fidelity_support import AIOGRAM_METHODS, FidelityError, check_result, check_update
 
 ANNA = SimUser(user_id=310000001, first_name="Anna", last_name="Bianchi", username="annab", language_code="it")
 BRUNO = SimUser(user_id=310000002, first_name="Bruno")
@@ -303,17 +306,40 @@ def test_checks_catch_an_unknown_field_and_a_coerced_value():
         check_result("sendMessage", {key: value for key, value in message.items() if key != "chat"})
 
 
-def test_error_envelopes_have_only_telegram_fields(api):
-    envelopes = [
-        api.envelope("sendMessage", chat_id=ANNA.user_id, text=""),
-        api.envelope("answerCallbackQuery", callback_query_id="unknown"),
-        api.envelope("noSuchMethod"),
-    ]
+def test_error_envelopes_raise_aiogram_errors(api):
+    """Each error reaches aiogram's own response check, which picks the exception from code and parameters."""
+    with Emulator(flood_limits=True) as limited:
+        limited.add_bot(TOKEN, BOT_USERNAME)
+        limited.send_text(TOKEN, ANNA, "/start")
+        flooding = Api(limited)
+        flooding.call("sendMessage", chat_id=ANNA.user_id, text="one")
+        too_many = flooding.client.post(flooding.prefix + "sendMessage", json={"chat_id": ANNA.user_id, "text": "two"})
+        flooding.client.close()
+    with WebhookReceiver() as receiver:
+        api.call("setWebhook", url=receiver.url)
+        cases = [
+            (api.client.post(api.prefix + "getUpdates"), aiogram_errors.TelegramConflictError, "GetUpdates"),
+            (api.client.post(api.prefix + "sendMessage", json={"chat_id": ANNA.user_id, "text": " "}),
+             aiogram_errors.TelegramBadRequest, "SendMessage"),
+            (api.client.post(api.prefix + "answerCallbackQuery", json={"callback_query_id": "4"}),
+             aiogram_errors.TelegramBadRequest, "AnswerCallbackQuery"),
+            (api.client.post(api.prefix + "noSuchMethod"), aiogram_errors.TelegramNotFound, "GetMe"),
+            (api.client.post(f"{api.emulator.base_url}42:{'x' * 35}/getMe"),
+             aiogram_errors.TelegramUnauthorizedError, "GetMe"),
+            (too_many, aiogram_errors.TelegramRetryAfter, "SendMessage"),
+        ]
+        api.call("deleteWebhook")
 
-    for envelope in envelopes:
-        assert envelope["ok"] is False
-        assert set(envelope) <= {"ok", "error_code", "description", "parameters"}
-        assert isinstance(envelope["error_code"], int) and isinstance(envelope["description"], str)
+    session = AiohttpSession()
+    bot = aiogram.Bot(TOKEN, session=session)
+    for response, expected, method_name in cases:
+        envelope = response.json()
+        assert set(envelope) <= {"ok", "error_code", "description", "parameters"}, envelope
+        method = AIOGRAM_METHODS[method_name[0].lower() + method_name[1:]].model_construct()
+        with pytest.raises(expected) as raised:
+            session.check_response(bot, method, response.status_code, response.text)
+        assert envelope["description"] in raised.value.message
+    assert raised.value.retry_after == too_many.json()["parameters"]["retry_after"] >= 1
 
 
 def closed_port() -> int:

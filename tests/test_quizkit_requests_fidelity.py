@@ -134,7 +134,10 @@ def test_doctor_requests_match_aiogram(emulator, tmp_path):
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    ({"chat_id": 1, "text": "x", "parse_mod": "HTML"}, "sendMessage: aiogram's SendMessage has no parameter parse_mod"),
+    ({"chat_id": 1, "text": "x", "parse_mod": "HTML"},
+     "sendMessage: python-telegram-bot's Bot.send_message has no parameter parse_mod"),
+    # read_timeout is python-telegram-bot's own argument, never a Bot API parameter.
+    ({"chat_id": 1, "text": "x", "read_timeout": 5}, "sendMessage: aiogram's SendMessage has no parameter read_timeout"),
     ({"chat_id": 1, "text": 5}, "sendMessage: aiogram rejects the parameter text"),
     ({"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": 1}]]}},
      "sendMessage: aiogram rejects the parameter reply_markup: no such fields {'reply_markup.inline_keyboard'"),
@@ -148,5 +151,10 @@ def test_check_request_names_the_bad_parameter(params, message):
 
 
 def test_check_request_rejects_an_unknown_method():
-    with pytest.raises(FidelityError, match="sendMesage: aiogram has no method"):
+    with pytest.raises(FidelityError, match="sendMesage: python-telegram-bot's Bot has no method send_mesage"):
         check_request("sendMesage", {"chat_id": 1, "text": "x"})
+
+
+def test_check_request_asks_python_telegram_bot_for_names():
+    with pytest.raises(FidelityError, match="^setWebhook: python-telegram-bot's Bot.set_webhook has no parameter secret$"):
+        check_request("setWebhook", {"url": "https://quiz.example.org/webhook", "secret": "s3cret"})
