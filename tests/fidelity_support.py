@@ -1,12 +1,13 @@
-"""Checks of Bot API JSON against two Telegram clients that nobody on quizkit wrote.
+"""Checks of Bot API JSON against two Telegram clients that other people wrote.
 
-python-telegram-bot parses results with `de_json`; aiogram validates them with pydantic models. A
-result passes when both libraries parse it, aiogram's models know every field, and they dump back
-to the same JSON (so no value was coerced, such as "42" into 42). aiogram follows a newer Bot API
-(10.3 in aiogram 3.31) than python-telegram-bot 22 (10.0), which keeps newer fields such as
-ChatMemberAdministrator.can_send_welcome_messages in `api_kwargs`; so unknown fields are
-aiogram's to find, and python-telegram-bot's check is that it parses. A request passes when aiogram's method model
-accepts its parameters in pydantic's strict mode, and both libraries know every parameter name.
+python-telegram-bot parses results with `de_json`, and aiogram validates them with pydantic models.
+A result passes when both libraries parse it, aiogram's models know every field, and they dump back
+to the same JSON (so no value was coerced, such as "42" into 42). aiogram 3.31 follows Bot API 10.3
+and python-telegram-bot 22.8 follows 10.0, so python-telegram-bot keeps newer fields such as
+ChatMemberAdministrator.can_send_welcome_messages in `api_kwargs`. Unknown fields are therefore
+aiogram's to find, and python-telegram-bot's check is that it parses. A request passes when aiogram's
+method model accepts its parameters in pydantic's strict mode, and both libraries know every
+parameter name.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import pydantic
 import telegram
 from aiogram.methods.base import Response, TelegramMethod
 
-# A Bot object is only needed by python-telegram-bot's de_json; it never connects anywhere.
+# python-telegram-bot's de_json needs a Bot object, and this one never connects anywhere.
 PTB_BOT = telegram.Bot("123456789:FIDELITYfidelityFIDELITYfidelity")
 
-# python-telegram-bot's class for each method's result; a tuple means "one of these".
+# python-telegram-bot's class for each method's result, where a tuple means "one of these".
 PTB_RESULT_TYPES: dict[str, Any] = {
     "getMe": telegram.User,
     "getUpdates": list,
@@ -104,32 +105,32 @@ def check_result_with_aiogram(method: str, result: Any) -> None:
     _check_aiogram_tree(method, parsed.result, result)
 
 
-def _ptb_parsed(what: str, cls: type[telegram.TelegramObject], data: dict[str, Any]) -> telegram.TelegramObject:
+def _ptb_parsed(subject: str, cls: type[telegram.TelegramObject], data: dict[str, Any]) -> telegram.TelegramObject:
     try:
         parsed = cls.de_json(data, PTB_BOT)
     except Exception as error:  # noqa: BLE001 - any failure to parse is the finding
-        raise FidelityError(f"{what}: python-telegram-bot cannot parse {data!r}: {error!r}") from None
+        raise FidelityError(f"{subject}: python-telegram-bot cannot parse {data!r}: {error!r}") from None
     if not isinstance(parsed, cls):
-        raise FidelityError(f"{what}: python-telegram-bot read {data!r} as {parsed!r}, not as a {cls.__name__}")
+        raise FidelityError(f"{subject}: python-telegram-bot read {data!r} as {parsed!r}, not as a {cls.__name__}")
     return parsed
 
 
-def _aiogram_parsed(what: str, cls: type[pydantic.BaseModel], data: dict[str, Any]) -> None:
+def _aiogram_parsed(subject: str, cls: type[pydantic.BaseModel], data: dict[str, Any]) -> None:
     try:
         parsed = cls.model_validate(data)
     except pydantic.ValidationError as error:
-        raise FidelityError(f"{what}: aiogram rejects {data!r}: {error}") from None
-    _check_aiogram_tree(what, parsed, data)
+        raise FidelityError(f"{subject}: aiogram rejects {data!r}: {error}") from None
+    _check_aiogram_tree(subject, parsed, data)
 
 
-def _check_aiogram_tree(what: str, parsed: Any, data: Any) -> None:
+def _check_aiogram_tree(subject: str, parsed: Any, data: Any) -> None:
     unknown = dict(_aiogram_unknown_fields(parsed, type(parsed).__name__))
     if unknown:
-        raise FidelityError(f"{what}: aiogram does not know the fields {unknown}")
+        raise FidelityError(f"{subject}: aiogram does not know the fields {unknown}")
     dumped = _aiogram_dump(parsed)
     if _canonical(dumped) != _canonical(data):
         raise FidelityError(
-            f"{what}: aiogram read the JSON with coerced or dropped values.\n  sent:   {_canonical(data)}\n"
+            f"{subject}: aiogram read the JSON with coerced or dropped values.\n  sent:   {_canonical(data)}\n"
             f"  parsed: {_canonical(dumped)}"
         )
 

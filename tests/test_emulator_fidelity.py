@@ -98,6 +98,16 @@ def every_kind_of_update(api: Api) -> list[dict[str, Any]]:
     ]
 
 
+def queue_every_kind_of_update(api: Api) -> int:
+    """Queue every kind of update, and messages in a group and a supergroup, and return how many."""
+    payloads = every_kind_of_update(api)
+    for payload in payloads:
+        api.emulator.send_update(TOKEN, payload)
+    api.emulator.send_text(TOKEN, ANNA, "/start@quizkit_test_bot", chat_id=-4000000123)
+    api.emulator.send_text(TOKEN, BRUNO, "Roma", chat_id=-1002000000123)
+    return len(payloads) + 2
+
+
 BUILDERS_USED = {"text_message", "sticker_message", "photo_message", "edited_message", "channel_post",
                  "callback_query", "my_chat_member"}
 
@@ -109,8 +119,7 @@ def get_me(api: Api) -> list[Any]:
 
 
 def get_updates(api: Api) -> list[Any]:
-    for payload in every_kind_of_update(api):
-        api.emulator.send_update(TOKEN, payload)
+    queue_every_kind_of_update(api)
     api.call("getUpdates", allowed_updates=sorted(updates_types()))
     batch = api.call("getUpdates", timeout=0)
     assert {kind for update in batch for kind in update if kind != "update_id"} == updates_types()
@@ -268,8 +277,7 @@ def test_results_parse_in_both_libraries(api, method):
 
 
 def test_every_update_kind_parses_from_get_updates(api):
-    for payload in every_kind_of_update(api):
-        api.emulator.send_update(TOKEN, payload)
+    queue_every_kind_of_update(api)
     api.call("getUpdates", allowed_updates=sorted(updates_types()))
     batch = api.call("getUpdates", timeout=0)
 
@@ -282,13 +290,11 @@ def test_every_update_kind_parses_from_webhook(api):
     with WebhookReceiver() as receiver:
         api.call("setWebhook", url=receiver.url, secret_token="s3cret",
                  allowed_updates=sorted(updates_types()))
-        payloads = every_kind_of_update(api)
-        for payload in payloads:
-            api.emulator.send_update(TOKEN, payload)
+        queued = queue_every_kind_of_update(api)
         assert api.emulator.wait_delivered(TOKEN, 10)
         api.call("deleteWebhook")
 
-    assert len(receiver.bodies) == len(payloads)
+    assert len(receiver.bodies) == queued
     assert receiver.secrets == {"s3cret"}
     for body in receiver.bodies:
         check_update(body)
