@@ -1,4 +1,4 @@
-"""Every answer the emulator gives, parsed by python-telegram-bot and by aiogram (see tests/fidelity_support.py).
+"""Every response the emulator returns, parsed by python-telegram-bot and by aiogram (see tests/fidelity_support.py).
 
 Each served method has a scenario that calls it over HTTP on 127.0.0.1 with realistic parameters and
 returns the results it got. The list of methods comes from the emulator's own table, so a method
@@ -188,8 +188,10 @@ def get_chat_member(api: Api) -> list[Any]:
     bot_id = api.call("getMe")["id"]
     api.emulator.add_channel(TOKEN, -1001000000099, "Not admin", bot_is_admin=False)
     admin = api.call("getChatMember", chat_id=CHANNEL_ID, user_id=bot_id)
-    assert admin["status"] == "administrator" and admin["can_post_messages"] is True
-    assert admin["can_send_welcome_messages"] is True  # required since Bot API 10.x; once missing
+    assert admin["status"] == "administrator"
+    assert admin["can_post_messages"] is True
+    # Bot API 10.3 requires can_send_welcome_messages, which the emulator once left out.
+    assert admin["can_send_welcome_messages"] is True
     return [
         admin,
         api.form("getChatMember", chat_id=OTHER_CHANNEL_ID, user_id=bot_id),
@@ -300,7 +302,7 @@ def test_every_update_kind_parses_from_webhook(api):
         check_update(body)
 
 
-def test_checks_catch_an_unknown_field_and_a_coerced_value():
+def test_check_result_rejects_bad_json():
     message = {"message_id": 1, "date": 1_700_000_000, "chat": {"id": 5, "type": "private"}, "text": "x"}
 
     check_result("sendMessage", message)
@@ -356,7 +358,7 @@ def closed_port() -> int:
 
 
 class WebhookReceiver:
-    """A webhook endpoint on 127.0.0.1 that keeps each update it receives and answers 200."""
+    """A webhook endpoint on 127.0.0.1 that keeps each update it receives and responds with 200."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []

@@ -22,8 +22,8 @@ from quizkit.emulator._html import utf16_length
 # A command is "/" and 1-64 letters, digits or underscores, optionally "@" and a bot username.
 _LEADING_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])")
 _serial_numbers = itertools.count(1)
-# The rights of a ChatMemberAdministrator in a channel, each required since Bot API 10.x except the last
-# two; the emulator grants all but can_promote_members.
+# The rights of a ChatMemberAdministrator in a channel. Bot API 10.3 requires all but the last two, and
+# the emulator grants all but can_promote_members.
 ADMINISTRATOR_RIGHTS = (
     "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
     "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
@@ -181,9 +181,9 @@ def my_chat_member(
 
 
 def chat_member(user: dict[str, Any], status: str, rights: dict[str, bool] | None = None) -> dict[str, Any]:
-    """Return the ChatMember object of `user` with `status`; an administrator has every right that `rights` leaves on."""
+    """Return the ChatMember object of `user` with `status`. An administrator has every right that `rights` leaves on."""
     if status not in MEMBER_STATUSES:
-        raise ValueError(f"Unknown chat member status {status!r}; expected one of {', '.join(MEMBER_STATUSES)}.")
+        raise ValueError(f"Invalid chat member status {status!r}; use one of {', '.join(MEMBER_STATUSES)}.")
     member: dict[str, Any] = {"status": status, "user": dict(user)}
     if status == "administrator":
         overrides = rights or {}

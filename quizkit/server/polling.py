@@ -99,7 +99,7 @@ class Poller:
         # batch at once: one update it cannot parse would then fail every retry, forever. Here each
         # update is parsed alone and a broken one is skipped.
         parameters = {"limit": 100, "timeout": self._timeout_s, "allowed_updates": self._allowed_updates}
-        # The first call has no offset yet; Telegram documents no null value for a parameter, so it is left out.
+        # The first call has no offset yet. Telegram documents no null value for a parameter, so it is left out.
         if self.offset is not None:
             parameters["offset"] = self.offset
         response = await client.post(f"{self._bot.base_url}/getUpdates", json=parameters,
