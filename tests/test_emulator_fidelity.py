@@ -135,7 +135,8 @@ def send_message(api: Api) -> list[Any]:
     return [
         api.call("sendMessage", chat_id=ANNA.user_id, text="Welcome!"),
         api.form("sendMessage", chat_id=ANNA.user_id, parse_mode="HTML", reply_markup=KEYBOARD,
-                 text='<b>Question 1</b>\n<i>Largest</i> city? <a href="https://example.org/q">rules</a> <code>CH1</code>'),
+                 text='<b>Question 1</b>\n<i>Largest</i> city? <a href="https://example.org/q">rules</a> '
+                      '<code>CH1</code>'),
         api.call("sendMessage", chat_id=CHANNEL_ID, text="<b>Podium</b>\n🥇 Anna", parse_mode="HTML"),
         api.call("sendMessage", chat_id=ANNA.user_id, text="Roma",
                  entities=[{"type": "italic", "offset": 0, "length": 4}]),

@@ -137,7 +137,8 @@ def test_doctor_requests_match_aiogram(emulator, tmp_path):
     ({"chat_id": 1, "text": "x", "parse_mod": "HTML"},
      "sendMessage: python-telegram-bot's Bot.send_message has no parameter parse_mod"),
     # read_timeout is python-telegram-bot's own argument, never a Bot API parameter.
-    ({"chat_id": 1, "text": "x", "read_timeout": 5}, "sendMessage: aiogram's SendMessage has no parameter read_timeout"),
+    ({"chat_id": 1, "text": "x", "read_timeout": 5},
+     "sendMessage: aiogram's SendMessage has no parameter read_timeout"),
     ({"chat_id": 1, "text": 5}, "sendMessage: aiogram rejects the parameter text"),
     ({"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": 1}]]}},
      "sendMessage: aiogram rejects the parameter reply_markup: no such fields {'reply_markup.inline_keyboard'"),
@@ -156,5 +157,6 @@ def test_check_request_rejects_an_unknown_method():
 
 
 def test_check_request_asks_python_telegram_bot_for_names():
-    with pytest.raises(FidelityError, match="^setWebhook: python-telegram-bot's Bot.set_webhook has no parameter secret$"):
+    expected = "^setWebhook: python-telegram-bot's Bot.set_webhook has no parameter secret$"
+    with pytest.raises(FidelityError, match=expected):
         check_request("setWebhook", {"url": "https://quiz.example.org/webhook", "secret": "s3cret"})

@@ -146,6 +146,10 @@ def callback_query(
 
     `message` is the bot's Message dict that carries the keyboard, for example one returned by
     `Emulator.messages()`.
+
+    NOTE: without `message` the query carries neither `message` nor `inline_message_id`, which
+    Telegram never sends. Both client libraries still parse it, and tests use it where the origin
+    does not matter.
     """
     chat_id = message["chat"]["id"] if message else user.user_id
     query: dict[str, Any] = {
@@ -181,7 +185,10 @@ def my_chat_member(
 
 
 def chat_member(user: dict[str, Any], status: str, rights: dict[str, bool] | None = None) -> dict[str, Any]:
-    """Return the ChatMember object of `user` with `status`. An administrator has every right that `rights` leaves on."""
+    """Return the ChatMember object of `user` with `status`.
+
+    An administrator has every right that `rights` leaves on.
+    """
     if status not in MEMBER_STATUSES:
         raise ValueError(f"Invalid chat member status {status!r}; use one of {', '.join(MEMBER_STATUSES)}.")
     member: dict[str, Any] = {"status": status, "user": dict(user)}
