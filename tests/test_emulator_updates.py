@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from telegram import Bot, Update
 
 from quizkit.emulator import SimUser
@@ -10,6 +11,7 @@ from quizkit.emulator.updates import (
     channel_post,
     command_entities,
     edited_message,
+    my_chat_member,
     photo_message,
     sticker_message,
     text_message,
@@ -104,3 +106,24 @@ def test_callback_query_carries_message_and_data():
     assert first.message.message_id == 5
     assert first.from_user.id == ANNA.user_id
     assert first.id != second["id"]
+
+
+def test_my_chat_member_promotion_parses():
+    bot_user = {"id": 123456789, "is_bot": True, "first_name": "Quizkit", "username": "quizkit_test_bot"}
+    channel = {"id": -1001000000042, "title": "Quiz", "type": "channel"}
+
+    update = _parse(my_chat_member(MARCO, channel, bot_user, "left", "administrator"))
+
+    change = update.my_chat_member
+    assert change.old_chat_member.status == "left"
+    assert change.new_chat_member.status == "administrator"
+    assert change.new_chat_member.can_post_messages is True
+    assert change.new_chat_member.can_promote_members is False
+    assert change.from_user.id == MARCO.user_id
+
+
+def test_my_chat_member_rejects_unknown_status():
+    bot_user = {"id": 123456789, "is_bot": True, "first_name": "Quizkit"}
+
+    with pytest.raises(ValueError, match="Invalid chat member status 'owner'; use one of administrator, member"):
+        my_chat_member(ANNA, ANNA.to_private_chat(), bot_user, "member", "owner")

@@ -52,6 +52,10 @@ def test_polling_confirms_offset_after_storing(engine, emulator):
     assert stored == 1
     # /start and the answer each got exactly one reply: nothing was handled twice after the restart.
     assert len(emulator.messages(BOB.user_id)) == 2
+    # A poller's first getUpdates has no offset yet and leaves it out rather than sending null.
+    polls = emulator.calls(TOKEN, "getUpdates")
+    assert "offset" not in polls[0]["params"]
+    assert all(call["params"].get("offset", 0) is not None for call in polls)
 
 
 def test_polling_second_poller_same_token_rejected(engine, emulator):

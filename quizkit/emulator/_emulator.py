@@ -15,11 +15,10 @@ import uvicorn
 from quizkit.errors import EmulatorError
 from quizkit.emulator._app import create_app
 from quizkit.emulator._faults import ConnectionDropped, Fault
-from quizkit.emulator._methods import ADMINISTRATOR_RIGHTS
 from quizkit.emulator._service import BotApiService, ServiceSettings
 from quizkit.emulator._state import World
 from quizkit.emulator._webhook import DeliverySettings
-from quizkit.emulator.updates import SimUser, callback_query, my_chat_member, text_message
+from quizkit.emulator.updates import ADMINISTRATOR_RIGHTS, SimUser, callback_query, my_chat_member, text_message
 
 logger = logging.getLogger("quizkit.emulator")
 
@@ -342,7 +341,8 @@ class Emulator:
             bot = self._world.require_bot(token)
             chat = self._world.private_chat(bot, user.to_user())
             chat.bot_blocked = blocked
-            payload = my_chat_member(user, bot.sender, "kicked" if blocked else "member")
+            old_status, new_status = ("member", "kicked") if blocked else ("kicked", "member")
+            payload = my_chat_member(user, user.to_private_chat(), bot.sender, old_status, new_status)
         return self.send_update(token, payload)
 
     # What the bot did

@@ -22,7 +22,7 @@ from quizkit.emulator._flood import FloodLimiter
 from quizkit.emulator._html import HtmlParseError, parse_html
 from quizkit.emulator._params import Params
 from quizkit.emulator._state import Bot, Chat, StoredMessage, Webhook, World
-from quizkit.emulator.updates import photo_sizes
+from quizkit.emulator.updates import chat_member, photo_sizes
 
 # NOTE: lengths are counted in Unicode code points after entity parsing. Telegram also adds entities
 # for URLs, mentions and hashtags in plain text, and the emulator does not.
@@ -45,12 +45,6 @@ NOT_MODIFIED = (
     "as a current content and reply markup of the message"
 )
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
-# The rights of a ChatMemberAdministrator in a channel; the emulator grants all but can_promote_members.
-ADMINISTRATOR_RIGHTS = (
-    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
-    "can_delete_stories", "can_post_messages", "can_edit_messages",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -199,7 +193,7 @@ def get_chat_member(ctx: CallContext) -> dict[str, Any]:
             return {"status": "member", "user": ctx.bot.sender}
         if not chat.bot_is_admin:
             return {"status": "left", "user": ctx.bot.sender}
-        return _administrator(ctx.bot.sender, chat.admin_rights)
+        return chat_member(ctx.bot.sender, "administrator", chat.admin_rights)
 
     user = _known_user(ctx.bot, user_id)
     if user is None:
@@ -449,12 +443,6 @@ def _known_user(bot: Bot, user_id: int) -> dict[str, Any] | None:
     if chat is not None and chat.user is not None:
         return dict(chat.user)
     return None
-
-
-def _administrator(user: dict[str, Any], overrides: dict[str, bool]) -> dict[str, Any]:
-    member: dict[str, Any] = {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False}
-    member.update({right: overrides.get(right, right != "can_promote_members") for right in ADMINISTRATOR_RIGHTS})
-    return member
 
 
 METHODS: dict[str, tuple[str, Method]] = {

@@ -29,6 +29,8 @@ MAX_LONG_POLL_TIMEOUT_S = 50  # the Bot API server's own cap on getUpdates' time
 WEBHOOK_ACTIVE = "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 TERMINATED_BY_GET_UPDATES = "terminated by other getUpdates request; make sure that only one bot instance is running"
 TERMINATED_BY_SET_WEBHOOK = "terminated by setWebhook request"
+# Every Bot API method the emulator serves: getUpdates, which lives here, and the method table.
+SERVED_METHODS = ("getUpdates", *(name for name, _ in METHODS.values()))
 
 
 @dataclass(frozen=True)

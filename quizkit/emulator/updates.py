@@ -22,6 +22,14 @@ from quizkit.emulator._html import utf16_length
 # A command is "/" and 1-64 letters, digits or underscores, optionally "@" and a bot username.
 _LEADING_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])")
 _serial_numbers = itertools.count(1)
+# The rights of a ChatMemberAdministrator in a channel. Bot API 10.3 requires all but the last two, and
+# the emulator grants all but can_promote_members.
+ADMINISTRATOR_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories", "can_send_welcome_messages", "can_post_messages", "can_edit_messages",
+)  # fmt: skip
+MEMBER_STATUSES = ("administrator", "member", "left", "kicked")
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,10 @@ def callback_query(
 
     `message` is the bot's Message dict that carries the keyboard, for example one returned by
     `Emulator.messages()`.
+
+    NOTE: without `message` the query carries neither `message` nor `inline_message_id`, which
+    Telegram never sends. Both client libraries still parse it, and tests use it where the origin
+    does not matter.
     """
     chat_id = message["chat"]["id"] if message else user.user_id
     query: dict[str, Any] = {
@@ -151,23 +163,41 @@ def callback_query(
     return {"callback_query": query}
 
 
-def my_chat_member(user: SimUser, bot_user: dict[str, Any], status: str, *, date: int | None = None) -> dict[str, Any]:
-    """Build a `my_chat_member` update: `user` blocked the bot (status "kicked") or restarted it ("member")."""
-    previous = "member" if status == "kicked" else "kicked"
-    change = {
-        "chat": user.to_private_chat(),
-        "from": user.to_user(),
-        "date": now() if date is None else date,
-        "old_chat_member": _chat_member(previous, bot_user),
-        "new_chat_member": _chat_member(status, bot_user),
+def my_chat_member(
+    user: SimUser, chat: dict[str, Any], bot: dict[str, Any], old_status: str, new_status: str,
+    *, date: int | None = None,
+) -> dict[str, Any]:
+    """Build a `my_chat_member` update: `user` changes the bot's status in `chat`.
+
+    `chat` is a Chat object, such as a channel's or `user.to_private_chat()`, and `bot` the bot's
+    User object. Statuses are among MEMBER_STATUSES: "administrator" after a promotion, "kicked"
+    when a user blocks the bot. Raises ValueError for another status.
+    """
+    return {
+        "my_chat_member": {
+            "chat": dict(chat),
+            "from": user.to_user(),
+            "date": now() if date is None else date,
+            "old_chat_member": chat_member(bot, old_status),
+            "new_chat_member": chat_member(bot, new_status),
+        }
     }
-    return {"my_chat_member": change}
 
 
-def _chat_member(status: str, user: dict[str, Any]) -> dict[str, Any]:
-    member: dict[str, Any] = {"status": status, "user": user}
-    if status == "kicked":
-        member["until_date"] = 0  # 0: blocked until the user restarts the bot
+def chat_member(user: dict[str, Any], status: str, rights: dict[str, bool] | None = None) -> dict[str, Any]:
+    """Return the ChatMember object of `user` with `status`.
+
+    An administrator has every right that `rights` leaves on.
+    """
+    if status not in MEMBER_STATUSES:
+        raise ValueError(f"Invalid chat member status {status!r}; use one of {', '.join(MEMBER_STATUSES)}.")
+    member: dict[str, Any] = {"status": status, "user": dict(user)}
+    if status == "administrator":
+        overrides = rights or {}
+        member.update(can_be_edited=False, is_anonymous=False)
+        member.update({right: overrides.get(right, right != "can_promote_members") for right in ADMINISTRATOR_RIGHTS})
+    elif status == "kicked":
+        member["until_date"] = 0  # banned forever
     return member
 
 

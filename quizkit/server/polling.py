@@ -98,8 +98,10 @@ class Poller:
         # getUpdates goes out directly instead of through Bot.get_updates, which parses the whole
         # batch at once: one update it cannot parse would then fail every retry, forever. Here each
         # update is parsed alone and a broken one is skipped.
-        parameters = {"offset": self.offset, "limit": 100, "timeout": self._timeout_s,
-                      "allowed_updates": self._allowed_updates}
+        parameters = {"limit": 100, "timeout": self._timeout_s, "allowed_updates": self._allowed_updates}
+        # The first call has no offset yet. Telegram documents no null value for a parameter, so it is left out.
+        if self.offset is not None:
+            parameters["offset"] = self.offset
         response = await client.post(f"{self._bot.base_url}/getUpdates", json=parameters,
                                      timeout=self._timeout_s + 10.0)
         try:
