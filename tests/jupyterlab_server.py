@@ -191,6 +191,11 @@ class JupyterLab:
         notification = self._settings_dir / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
         notification.parent.mkdir(parents=True, exist_ok=True)
         notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
+        # JupyterLab 4 leaves cells scrolled out of view out of the page ("windowing"), and an
+        # element scrolled to can leave the page in the middle of the scroll. Keep every cell in it.
+        tracker = self._settings_dir / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
+        tracker.parent.mkdir(parents=True, exist_ok=True)
+        tracker.write_text(json.dumps({"windowingMode": "none"}), encoding="utf-8")
 
     def _environment(self) -> dict[str, str]:
         environment = dict(os.environ)

@@ -73,7 +73,7 @@ def test_host_panel_launch_and_close(lab_page, jupyter_lab):
     assert "🥇" in podium.inner_text()
     lab_page.screenshot("podium")
 
-    # JupyterLab may leave a cell out of the page while it is scrolled away, so bring the projector in.
+    # The projector is in a later cell: scroll to it for the check and the screenshot.
     projector = page.locator(".quizkit-projector")
     projector.scroll_into_view_if_needed(timeout=30_000)
     projector.get_by_text(re.compile(r"^🥇 .+ · \d+\.\d s$")).wait_for(state="visible", timeout=30_000)
