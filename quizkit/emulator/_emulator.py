@@ -282,7 +282,8 @@ class Emulator:
         """Return every Bot API call the bot made, oldest first: method, params, time, source and ok.
 
         `method` filters by name, case-insensitively. `source` is "http", or "webhook_response"
-        for a method that travelled in a webhook response body.
+        for a method that travelled in a webhook response body, whose entry also has the
+        `update_id` of the update that the response acknowledged.
         """
         with self._world.lock:
             calls = list(self._world.require_bot(token).calls)

@@ -113,9 +113,12 @@ class BotApiService:
             dispatcher.wake()
 
     async def call(
-        self, token: str, method: str, raw_params: dict[str, Any], source: str
+        self, token: str, method: str, raw_params: dict[str, Any], source: str, update_id: int | None = None
     ) -> tuple[int, dict[str, Any]]:
-        """Run one Bot API call and return its HTTP status and Telegram envelope. Every call is logged."""
+        """Run one Bot API call and return its HTTP status and Telegram envelope. Every call is logged.
+
+        `update_id` is the update whose webhook response carried the call, logged with it.
+        """
         with self.world.lock:
             bot = self.world.bots.get(token)
         if bot is None:
@@ -131,16 +134,17 @@ class BotApiService:
         try:
             canonical, result = await self._dispatch(bot, method, params, source)
         except ApiError as error:
-            self._log_call(bot, canonical, params, received_at, source, error)
+            self._log_call(bot, canonical, params, received_at, source, update_id, error)
             return error.error_code, error.to_json()
 
-        self._log_call(bot, canonical, params, received_at, source, None)
+        self._log_call(bot, canonical, params, received_at, source, update_id, None)
         if isinstance(result, Described):
             return 200, {"ok": True, "result": result.result, "description": result.description}
         return 200, {"ok": True, "result": result}
 
     def _log_call(
-        self, bot: Bot, method: str, params: Params, received_at: float, source: str, error: ApiError | None
+        self, bot: Bot, method: str, params: Params, received_at: float, source: str, update_id: int | None,
+        error: ApiError | None,
     ) -> None:
         entry: dict[str, Any] = {
             "method": method,
@@ -149,6 +153,8 @@ class BotApiService:
             "source": source,
             "ok": error is None,
         }
+        if update_id is not None:
+            entry["update_id"] = update_id
         if error is not None:
             entry["error_code"] = error.error_code
             entry["description"] = error.description
@@ -189,8 +195,9 @@ class BotApiService:
         self._dispatchers[bot.token] = dispatcher
         dispatcher.start()
 
-    async def _execute_response(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        return await self.call(token, method, params, source="webhook_response")
+    async def _execute_response(self, token: str, method: str, params: dict[str, Any],
+                                update_id: int) -> tuple[int, dict[str, Any]]:
+        return await self.call(token, method, params, source="webhook_response", update_id=update_id)
 
     async def _get_updates(self, bot: Bot, params: Params) -> list[dict[str, Any]]:
         with self.world.lock:
