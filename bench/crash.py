@@ -29,7 +29,8 @@ def print_row(run: int, report: CrashReport) -> None:
     print(f"| {run} | {report.transport} | {report.seed} | {report.kill_at_s:.2f} | {report.close_kill} | "
           f"{report.kills} | {report.updates_processed}/{report.updates_sent} | {report.redeliveries} | "
           f"{report.answers_stored}/{report.answers_sent} | {report.answers_lost} | {report.answers_duplicated} | "
-          f"{report.replies_missing} | {posts} | {report.duration_s:.1f} | {verdict} |", flush=True)
+          f"{report.replies_missing} | {posts} | {report.posts_interrupted} | {report.posts_repeated} | "
+          f"{report.duration_s:.1f} | {verdict} |", flush=True)
 
 
 def print_totals(reports: list[CrashReport]) -> None:
@@ -39,7 +40,8 @@ def print_totals(reports: list[CrashReport]) -> None:
           f"updates sent: {sum(r.updates_sent for r in reports)}; redelivered: {sum(r.redeliveries for r in reports)}; "
           f"answers sent: {sum(r.answers_sent for r in reports)}, lost: {sum(r.answers_lost for r in reports)}, "
           f"duplicated: {sum(r.answers_duplicated for r in reports)}; replies lost with a kill: "
-          f"{sum(r.replies_missing for r in reports)}")
+          f"{sum(r.replies_missing for r in reports)}; channel posts interrupted by a kill: "
+          f"{sum(r.posts_interrupted for r in reports)}, repeated: {sum(r.posts_repeated for r in reports)}")
 
 
 def main() -> int:
@@ -55,8 +57,9 @@ def main() -> int:
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
     print("| run | transport | seed | burst kill s | close kill | kills | updates processed/sent | redelivered "
-          "| answers stored/sent | lost | duplicated | replies lost with a kill | channel posts | s | result |")
-    print("| --- " * 15 + "|")
+          "| answers stored/sent | lost | duplicated | replies lost with a kill | channel posts | posts interrupted "
+          "| posts repeated | s | result |")
+    print("| --- " * 17 + "|")
     reports = []
     run = 0
     for transport in transports:

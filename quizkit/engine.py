@@ -516,6 +516,21 @@ class Engine:
             raise ValueError(f"Outbox limit {limit!r} must be at least 1.")
         return self.store.outbox_ready(self._event.id, limit)
 
+    def outbox_sending(self, item_id: int) -> None:
+        """Record, committed, that item `item_id` is about to be sent, so a crash during the call is known."""
+        with self.store.transaction():
+            self.store.mark_outbox_sending(item_id, self._now())
+
+    def outbox_interrupted(self) -> list[OutboxItem]:
+        """Return the items whose Bot API call was in flight when the last server stopped, and clear the mark.
+
+        Call it once when a server starts, before sending. The items stay pending and are sent again.
+        NOTE: the Bot API cannot tell whether such a call went out, and a channel's history cannot be
+        read by a bot, so a post whose call succeeded just before a crash appears twice.
+        """
+        with self.store.transaction():
+            return self.store.take_interrupted_outbox(self._event.id)
+
     def outbox_sent(self, item_id: int, message_id: int | None) -> None:
         """Mark an outbox item as sent; for an announcement, store the message_id that edits target.
 

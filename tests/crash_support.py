@@ -81,6 +81,8 @@ class CrashReport:
     replies: int = 0
     replies_missing: int = 0
     channel_posts: dict[str, int] = field(default_factory=dict)
+    posts_interrupted: int = 0
+    posts_repeated: int = 0
     duration_s: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -94,7 +96,8 @@ class CrashReport:
         return (f"seed {self.seed} {self.transport}: kill at {self.kill_at_s:.2f} s of the burst, close kill "
                 f"{self.close_kill}, {self.kills} kills; updates {self.updates_processed}/{self.updates_sent}, "
                 f"redelivered {self.redeliveries}; answers {self.answers_stored}/{self.answers_sent}; replies "
-                f"{self.replies} ({self.replies_missing} lost with a kill); channel posts {self.channel_posts}; "
+                f"{self.replies} ({self.replies_missing} lost with a kill); channel posts {self.channel_posts}, "
+                f"{self.posts_interrupted} interrupted, {self.posts_repeated} repeated; "
                 f"{self.duration_s:.1f} s; {verdict}")
 
 
@@ -324,18 +327,23 @@ class _Run:
         calls = _emulator_get(self.api_url, f"/_emulator/bot{TOKEN}/calls?method=sendMessage")
         posted = Counter(call["params"]["text"] for call in calls
                          if call["ok"] and int(call["params"]["chat_id"]) == REHEARSAL_CHANNEL_ID)
-        items = _query(self.db, "SELECT purpose, text, status FROM outbox WHERE action = 'send'")
+        items = _query(self.db, "SELECT purpose, text, status, interrupted FROM outbox WHERE action = 'send'")
 
         report = self.report
-        report.channel_posts = dict(Counter(purpose for purpose, _, _ in items))
+        report.channel_posts = dict(Counter(purpose for purpose, _, _, _ in items))
         for purpose in ("announcement", "results"):
             if report.channel_posts.get(purpose, 0) != len(codes):
                 report.problems.append(f"{report.channel_posts.get(purpose, 0)} {purpose} posts queued for "
                                        f"{len(codes)} questions")
-        for purpose, text, status in items:
-            if status != "sent" or posted[text] != 1:
-                report.problems.append(f"{purpose} post ({status}) went out {posted[text]} times: {text[:60]!r}")
-        extra = sum(posted.values()) - len(items)
+        for purpose, text, status, interrupted in items:
+            # A send that a kill interrupted may have gone out, and the Bot API cannot tell, so it
+            # is sent again: one post plus at most one per interruption.
+            if status != "sent" or not 1 <= posted[text] <= 1 + interrupted:
+                report.problems.append(f"{purpose} post ({status}, {interrupted} sends interrupted) went out "
+                                       f"{posted[text]} times: {text[:60]!r}")
+            report.posts_interrupted += interrupted
+            report.posts_repeated += max(posted[text] - 1, 0)
+        extra = sum(posted.values()) - len(items) - report.posts_repeated
         if extra > 0:
             report.problems.append(f"{extra} channel posts beyond the outbox's items")
         closed = _query(self.db, "SELECT COUNT(*) FROM questions WHERE state = 'closed'")[0][0]

@@ -272,7 +272,7 @@ def test_store_upgrades_version_1_in_place(tmp_path):
     upgraded.add_traffic(event_id, [(1_476_468_000, "update", 9)])
 
     assert upgraded._one("PRAGMA user_version")[0] == SCHEMA_VERSION
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     assert upgraded.event_names() == ["codeweek"]
     assert upgraded.traffic(event_id) == [(1_476_468_000, "update", 9)]
     upgraded.close()

@@ -144,7 +144,15 @@ _VERSION_3 = (
     "ALTER TABLE outbox ADD COLUMN target_message_id INTEGER",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3)
+# Outbox sends that a crash may have interrupted. `sending_since` is set, and committed, before
+# the Bot API call and cleared when its outcome is stored; a server that starts and finds it set
+# knows that the call may have gone out, and counts it in `interrupted` before sending it again.
+_VERSION_4 = (
+    "ALTER TABLE outbox ADD COLUMN sending_since TEXT",
+    "ALTER TABLE outbox ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -531,15 +531,34 @@ class Store(Database):
         rows = self._all("SELECT * FROM outbox WHERE event_id = ? ORDER BY id", (event_id,))
         return [OutboxRecord(_outbox_item(row), row["status"], row["message_id"], row["last_error"]) for row in rows]
 
+    def mark_outbox_sending(self, item_id: int, started_at: datetime) -> None:
+        self._execute("UPDATE outbox SET sending_since = ? WHERE id = ? AND status = 'pending'",
+                      (to_text(started_at), item_id))
+
     def mark_outbox_sent(self, item_id: int, message_id: int | None, sent_at: datetime) -> None:
         self._execute(
-            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, sending_since = NULL "
+            "WHERE id = ? AND status = 'pending'",
             (message_id, to_text(sent_at), item_id),
         )
 
     def mark_outbox_failed(self, item_id: int, error: str, give_up: bool = False) -> None:
         status = "cancelled" if give_up else "pending"
         self._execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ?, sending_since = NULL "
+            "WHERE id = ? AND status = 'pending'",
             (error, status, item_id),
         )
+
+    def take_interrupted_outbox(self, event_id: int) -> list[OutboxItem]:
+        """Return the pending items whose send was in flight when a server stopped, and count them as interrupted."""
+        rows = self._all(
+            "SELECT * FROM outbox WHERE event_id = ? AND status = 'pending' AND sending_since IS NOT NULL ORDER BY id",
+            (event_id,),
+        )
+        self._execute(
+            "UPDATE outbox SET interrupted = interrupted + 1, sending_since = NULL "
+            "WHERE event_id = ? AND status = 'pending' AND sending_since IS NOT NULL",
+            (event_id,),
+        )
+        return [_outbox_item(row) for row in rows]
