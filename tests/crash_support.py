@@ -319,6 +319,11 @@ class _Run:
         for chat, replies in per_chat.items():
             if replies > sent.updates_per_chat[chat]:
                 report.problems.append(f"chat {chat} got {replies} replies to {sent.updates_per_chat[chat]} updates")
+        # By webhook a reply lost with a kill is replayed when its update is redelivered, so every
+        # update gets its one reply. Polling sends replies itself and clears each stored copy just
+        # before its call, so the sends in flight at a kill are lost rather than repeated.
+        if self.plan.transport == "webhook" and report.replies_missing:
+            report.problems.append(f"{report.replies_missing} replies lost by webhook")
         doubled = [update_id for update_id, count in per_update.items() if count > 1]
         if doubled:
             report.problems.append(f"{len(doubled)} updates answered twice in webhook responses: {doubled[:3]}")

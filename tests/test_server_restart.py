@@ -98,11 +98,11 @@ class _LockedOnce(Engine):
 
     fail_at = 0
 
-    def handle(self, incoming):
+    def handle(self, incoming, replay=False):
         type(self).fail_at -= 1
         if type(self).fail_at == 0:
             raise sqlite3.OperationalError("database is locked")
-        return super().handle(incoming)
+        return super().handle(incoming, replay)
 
 
 def test_polling_storage_failure_mid_batch_keeps_replies(db_path, emulator):

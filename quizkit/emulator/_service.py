@@ -229,7 +229,13 @@ class BotApiService:
             self.world.changed.notify_all()
 
     def _take(self, bot: Bot, limit: int) -> list[dict[str, Any]]:
-        return [update.payload for update in islice(bot.pending.values(), limit)]
+        # An update handed out again, because no offset confirmed it, counts as a redelivery.
+        batch = list(islice(bot.pending.values(), limit))
+        for update in batch:
+            update.attempts += 1
+            if update.attempts > 1:
+                bot.counters.redeliveries += 1
+        return [update.payload for update in batch]
 
     async def _long_poll(self, bot: Bot, limit: int, timeout: int) -> list[dict[str, Any]]:
         """Wait up to `timeout` seconds for updates; a newer long poll for the bot ends this one with a 409.

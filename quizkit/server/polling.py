@@ -114,10 +114,10 @@ class Poller:
     async def _handle_batch(self, batch: "_Batch") -> int:
         """Store the batch's updates in order, send the replies of those stored, return the next offset."""
         next_offset = batch.last_update_id + 1
-        replies: list[Outgoing] = []
+        replies: list[tuple[int, list[Outgoing]]] = []
         for update in batch.updates:
             try:
-                replies.extend(self._processor.process(update))
+                replies.append((update.update_id, self._processor.process(update)))
             except StorageFailed:
                 # This update and the ones after it come again with the next getUpdates. The ones
                 # before it are stored, so their replies go out now: a refetched stored update is a
@@ -154,15 +154,20 @@ class _Batch:
         return cls(updates, last_update_id)
 
 
-async def _send_per_chat(processor: UpdateProcessor, replies: list[Outgoing]) -> None:
-    # Chats are served concurrently; within a chat, replies keep their order.
-    by_chat: dict[int, list[Outgoing]] = defaultdict(list)
-    for reply in replies:
-        by_chat[reply.chat_id].append(reply)
+async def _send_per_chat(processor: UpdateProcessor, replies: list[tuple[int, list[Outgoing]]]) -> None:
+    # Chats are served concurrently; within a chat, replies keep their order. The stored copy of an
+    # update's replies is cleared just before they go out, so after a crash a refetched update
+    # replays the replies not yet begun and never repeats one.
+    by_chat: dict[int, list[tuple[int, list[Outgoing]]]] = defaultdict(list)
+    for update_id, outgoing in replies:
+        if outgoing:
+            by_chat[outgoing[0].chat_id].append((update_id, outgoing))
 
-    async def send_in_order(chat_replies: list[Outgoing]) -> None:
-        for reply in chat_replies:
-            await processor.send(reply)
+    async def send_in_order(chat_replies: list[tuple[int, list[Outgoing]]]) -> None:
+        for update_id, outgoing in chat_replies:
+            processor.forget_replies(update_id)
+            for reply in outgoing:
+                await processor.send(reply)
 
     await asyncio.gather(*(send_in_order(chat_replies) for chat_replies in by_chat.values()))
 

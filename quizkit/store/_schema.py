@@ -144,12 +144,16 @@ _VERSION_3 = (
     "ALTER TABLE outbox ADD COLUMN target_message_id INTEGER",
 )
 
-# Outbox sends that a crash may have interrupted. `sending_since` is set, and committed, before
-# the Bot API call and cleared when its outcome is stored; a server that starts and finds it set
-# knows that the call may have gone out, and counts it in `interrupted` before sending it again.
+# Crash recovery.
+# - outbox: `sending_since` is set, and committed, before the Bot API call and cleared when its
+#   outcome is stored. A server that starts and finds it set knows that the call may have gone
+#   out, and counts it in `interrupted` before sending it again.
+# - processed_updates: the replies to the update as JSON, sent again when the update is
+#   redelivered because its first reply was lost with a crash; NULL once sent or when there were none.
 _VERSION_4 = (
     "ALTER TABLE outbox ADD COLUMN sending_since TEXT",
     "ALTER TABLE outbox ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE processed_updates ADD COLUMN replies TEXT",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)

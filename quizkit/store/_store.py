@@ -434,6 +434,17 @@ class Store(Database):
         )
         return cursor.rowcount == 1
 
+    def set_update_replies(self, event_id: int, update_id: int, replies: str | None) -> None:
+        """Store the JSON replies of a processed update, or clear them with None."""
+        self._execute("UPDATE processed_updates SET replies = ? WHERE event_id = ? AND update_id = ?",
+                      (replies, event_id, update_id))
+
+    def update_replies(self, event_id: int, update_id: int) -> str | None:
+        """Return the JSON replies stored with a processed update, or None."""
+        row = self._one("SELECT replies FROM processed_updates WHERE event_id = ? AND update_id = ?",
+                        (event_id, update_id))
+        return None if row is None else row["replies"]
+
     def prune_processed_updates(self, event_id: int, before: datetime) -> int:
         """Delete the update_ids recorded before `before`; return how many were deleted."""
         cursor = self._execute(
