@@ -54,3 +54,25 @@ def test_loopback_root_url_strips_bot(api_url, root):
 def test_loopback_root_url_rejects_other_hosts(api_url):
     with pytest.raises(RemoteEmulatorError, match="is not an http URL on 127.0.0.1 or localhost"):
         loopback_root_url(api_url)
+
+
+async def test_remote_redeliver_queues_old_update_ids(emulator):
+    from telegram import Bot
+
+    remote = RemoteEmulator(emulator.url)
+    user = SimUser(user_id=800000002, first_name="Rosa")
+    try:
+        first = remote.send_text(TOKEN, user, "/start")
+        second = remote.send_text(TOKEN, user, "Roma")
+        async with Bot(TOKEN, base_url=emulator.base_url) as bot:
+            await bot.get_updates(offset=second + 1, timeout=0)
+            queued = remote.redeliver(TOKEN, [second, first])
+            redelivered = await bot.get_updates(timeout=0)
+        with pytest.raises(RemoteEmulatorError, match=r"Updates \[1\] were never delivered"):
+            remote.redeliver(TOKEN, [1])
+    finally:
+        remote.close()
+
+    assert queued == 2
+    assert [update.update_id for update in redelivered] == [first, second]
+    assert redelivered[1].message.text == "Roma"
