@@ -73,7 +73,10 @@ class UpdateProcessor:
         self.errors = 0
         self.rejected = 0
         self.last_error: str | None = None
-        self._storage_warning = _ThrottledWarning("Storage failed, update not acknowledged: %s")
+        self._storage_warning = _ThrottledWarning(
+            "Storage failed, update not acknowledged, so Telegram delivers it again: %s; check the free disk "
+            "space and that the database file is writable"
+        )
         self._rejected_warning = _ThrottledWarning("Update ignored: %s")
 
     def process(self, update: Update) -> list[Outgoing]:
