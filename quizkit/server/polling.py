@@ -21,6 +21,9 @@ logger = logging.getLogger("quizkit.server")
 
 T = TypeVar("T")
 
+# Updates whose replies are sent at once; see _send_per_chat.
+REPLY_CONCURRENCY = 8
+
 _active_tokens: set[str] = set()
 _active_lock = threading.Lock()
 
@@ -163,11 +166,16 @@ async def _send_per_chat(processor: UpdateProcessor, replies: list[tuple[int, li
         if outgoing:
             by_chat[outgoing[0].chat_id].append((update_id, outgoing))
 
+    # Few updates at a time, because a reply cleared but still waiting for the flood limiter is
+    # lost if the server dies; at 30 messages/s eight concurrent calls keep the limiter busy.
+    slots = asyncio.Semaphore(REPLY_CONCURRENCY)
+
     async def send_in_order(chat_replies: list[tuple[int, list[Outgoing]]]) -> None:
         for update_id, outgoing in chat_replies:
-            processor.forget_replies(update_id)
-            for reply in outgoing:
-                await processor.send(reply)
+            async with slots:
+                processor.forget_replies(update_id)
+                for reply in outgoing:
+                    await processor.send(reply)
 
     await asyncio.gather(*(send_in_order(chat_replies) for chat_replies in by_chat.values()))
 
