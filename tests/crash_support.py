@@ -34,6 +34,7 @@ from quizkit.emulator.remote import RemoteEmulator
 from quizkit.emulator.updates import SimUser
 from quizkit.engine import Engine
 from quizkit.rehearsal import REHEARSAL_BOT, REHEARSAL_CHANNEL_ID
+from quizkit.server.polling import REPLY_CONCURRENCY
 from quizkit.store import Store
 
 TOKEN = "123456789:CRASHcrashCRASHcrashCRASHcrashCRASH"
@@ -324,6 +325,9 @@ class _Run:
         # before its call, so the sends in flight at a kill are lost rather than repeated.
         if self.plan.transport == "webhook" and report.replies_missing:
             report.problems.append(f"{report.replies_missing} replies lost by webhook")
+        if report.replies_missing > REPLY_CONCURRENCY * report.kills:
+            report.problems.append(f"{report.replies_missing} replies lost with {report.kills} kills, more than "
+                                   f"the {REPLY_CONCURRENCY} sends in flight per kill")
         doubled = [update_id for update_id, count in per_update.items() if count > 1]
         if doubled:
             report.problems.append(f"{len(doubled)} updates answered twice in webhook responses: {doubled[:3]}")
