@@ -166,8 +166,8 @@ async def _send_per_chat(processor: UpdateProcessor, replies: list[tuple[int, li
         if outgoing:
             by_chat[outgoing[0].chat_id].append((update_id, outgoing))
 
-    # Few updates at a time, because a reply cleared but still waiting for the flood limiter is
-    # lost if the server dies; at 30 messages/s eight concurrent calls keep the limiter busy.
+    # A reply cleared but still waiting for the flood limiter is lost if the server dies, so only a
+    # few updates send at once. Eight concurrent calls still keep a limit of 30 messages/s busy.
     slots = asyncio.Semaphore(REPLY_CONCURRENCY)
 
     async def send_in_order(chat_replies: list[tuple[int, list[Outgoing]]]) -> None:

@@ -146,8 +146,8 @@ _VERSION_3 = (
 
 # Crash recovery.
 # - outbox: `sending_since` is set, and committed, before the Bot API call and cleared when its
-#   outcome is stored. A server that starts and finds it set knows that the call may have gone
-#   out, and counts it in `interrupted` before sending it again.
+#   outcome is stored. A server that starts and finds it set cannot tell whether the call went
+#   out, so it counts the item in `interrupted` and sends it again.
 # - processed_updates: the replies to the update as JSON, sent again when the update is
 #   redelivered because its first reply was lost with a crash; NULL once sent or when there were none.
 _VERSION_4 = (
