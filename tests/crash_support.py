@@ -364,6 +364,7 @@ def run_crash(folder: Path, plan: CrashPlan) -> CrashReport:
     """Play one crash run in `folder` (a fresh directory) and return its report; processes are stopped on return."""
     began = time.monotonic()
     run = _Run(folder, plan)
+    sent: _RecordingEmulator | None = None
     try:
         run.start_emulator()
         sent = _RecordingEmulator(run.api_url)
@@ -382,8 +383,9 @@ def run_crash(folder: Path, plan: CrashPlan) -> CrashReport:
         time.sleep(0.3)  # time for a duplicate post to show; an estimate, ample on loopback
         run.stop_server()
         run.check(crowd, sent, codes)
-        sent.close()
     finally:
+        if sent is not None:
+            sent.close()
         run.processes.stop_all()
     run.report.duration_s = time.monotonic() - began
     return run.report
@@ -431,3 +433,58 @@ def _emulator_up(api_url: str) -> bool:
         return _emulator_get(api_url, "/_emulator/health")["bots"] == 1
     except OSError:
         return False
+
+
+@dataclass
+class BlockedStorageReport:
+    """What `run_kill_while_storage_blocked` saw: answers per (question, user), redeliveries and replies per chat."""
+
+    answers: Counter
+    redeliveries: int
+    replies_per_chat: dict[int, int]
+    users: list[int]
+
+
+def run_kill_while_storage_blocked(folder: Path, transport: str, participants: int = 20) -> BlockedStorageReport:
+    """Kill the server while it holds updates it received but cannot store, then restart it.
+
+    Another connection holds SQLite's write lock while the participants send, so when the SIGKILL
+    comes the server waits for the lock with updates it fetched (polling) or received (webhook) but
+    has not stored: the kill falls between receiving and storing on purpose, not by chance.
+    """
+    run = _Run(folder, CrashPlan(seed=0, transport=transport))
+    users = [SimUser(user_id=700000000 + number, first_name=f"B{number}", language_code="it")
+             for number in range(participants)]
+    remote: RemoteEmulator | None = None
+    try:
+        run.start_emulator()
+        remote = RemoteEmulator(run.api_url)
+        code = run.create_event(Crowd(remote, TOKEN, profile="codeweek2016", participants=10))[0]
+        run.start_server()
+        run.control().open(code)
+        run.wait_outbox_drained()  # the announcement's send must not be the write that waits
+
+        blocker = sqlite3.connect(run.db, isolation_level=None, timeout=10)
+        blocker.execute("BEGIN IMMEDIATE")
+        for user in users:
+            remote.send_text(TOKEN, user, f"/start {code}")
+            remote.send_text(TOKEN, user, "Scratch")
+        time.sleep(1.5)  # the server now has the updates and waits for the lock (busy timeout 5 s)
+        run.server.send_signal(signal.SIGKILL)
+        run.server.wait(timeout=10)
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+        run.start_server()
+        if not remote.wait_delivered(TOKEN, DELIVERY_TIMEOUT_S):
+            raise TimeoutError(f"updates still undelivered {DELIVERY_TIMEOUT_S} s after the restart")
+        run.stop_server()
+        rows = _query(run.db, "SELECT q.number, a.user_id FROM answers a JOIN questions q ON q.id = a.question_id")
+        stats = _emulator_get(run.api_url, f"/_emulator/bot{TOKEN}/stats")
+        replies = {user.user_id: len(_emulator_get(run.api_url, f"/_emulator/chats/{user.user_id}/messages"))
+                   for user in users}
+    finally:
+        if remote is not None:
+            remote.close()
+        run.processes.stop_all()
+    return BlockedStorageReport(Counter(rows), stats["redeliveries"], replies, [user.user_id for user in users])

@@ -343,3 +343,17 @@ def test_process_command_help(command, tmp_path):
 
     assert run.returncode == 0
     assert f"usage: quizkit {command}" in run.stdout
+
+
+def test_control_file_replaced_whole(tmp_path):
+    from quizkit.control import _write_private
+
+    path = tmp_path / "quiz.db.control"
+    path.write_text("old and longer content")
+    path.chmod(0o644)
+
+    _write_private(path, '{"url": "http://127.0.0.1:1", "token": "t"}\n')
+
+    assert json.loads(path.read_text()) == {"url": "http://127.0.0.1:1", "token": "t"}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [entry.name for entry in tmp_path.iterdir()] == ["quiz.db.control"]
