@@ -123,8 +123,8 @@ class Poller:
                 replies.append((update.update_id, self._processor.process(update)))
             except StorageFailed:
                 # This update and the ones after it come again with the next getUpdates. The ones
-                # before it are stored, so their replies go out now: a refetched stored update is a
-                # duplicate and gets no reply.
+                # before it are stored, so their replies go out now and their stored copies are
+                # cleared: a refetched stored update is a duplicate and gets no second reply.
                 next_offset = update.update_id
                 break
 

@@ -82,9 +82,9 @@ class UpdateProcessor:
     def process(self, update: Update) -> list[Outgoing]:
         """Store `update`'s effects and return the replies to its chat.
 
-        A redelivered update returns the replies stored with it that were not sent yet (see
-        `Engine.handle` with `replay`). Raises StorageFailed when the database is busy or failed for now, so the update is not
-        acknowledged and Telegram delivers it again. An update the rules cannot apply to (forged
+        A redelivered update returns the replies stored with it that were not cleared (see
+        `Engine.handle` with `replay`). Raises StorageFailed when the database is busy or failed
+        for now, so the update is not acknowledged and Telegram delivers it again. An update the rules cannot apply to (forged
         field types, a bug) is logged and dropped, since retrying it would hold back its chat forever.
         """
         try:

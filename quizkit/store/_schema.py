@@ -149,7 +149,8 @@ _VERSION_3 = (
 #   outcome is stored. A server that starts and finds it set cannot tell whether the call went
 #   out, so it counts the item in `interrupted` and sends it again.
 # - processed_updates: the replies to the update as JSON, sent again when the update is
-#   redelivered because its first reply was lost with a crash; NULL once sent or when there were none.
+#   redelivered because its first reply was lost with a crash. NULL when there were none, or once
+#   polling cleared them just before sending.
 _VERSION_4 = (
     "ALTER TABLE outbox ADD COLUMN sending_since TEXT",
     "ALTER TABLE outbox ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0",
