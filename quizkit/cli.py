@@ -78,6 +78,11 @@ def _build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=_port, default=8081, help="TCP port on 127.0.0.1 (default: %(default)s)")
     emulator.add_argument("--token", default=None, help="bot token to accept (default: the rehearsal token)")
     emulator.add_argument("--username", default="quizkit_rehearsal_bot", help="the bot's username (default: %(default)s)")
+    emulator.add_argument("--retry-delay", type=_delay, default=1.0, metavar="SECONDS",
+                          help="wait before retrying a failed webhook delivery, doubled after each failure "
+                               "(default: %(default)s)")
+    emulator.add_argument("--max-retry-delay", type=_delay, default=60.0, metavar="SECONDS",
+                          help="longest wait between webhook delivery attempts (default: %(default)s)")
     emulator.set_defaults(run=_run_emulator)
 
     from quizkit._process_commands import add_process_commands
@@ -169,7 +174,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
     from quizkit.rehearsal import REHEARSAL_CHANNEL_ID, REHEARSAL_TOKEN
 
     token = args.token or REHEARSAL_TOKEN
-    with Emulator(port=args.port) as emulator:
+    with Emulator(port=args.port, retry_delay_s=args.retry_delay, max_retry_delay_s=args.max_retry_delay) as emulator:
         emulator.add_bot(token, args.username)
         emulator.add_channel(token, REHEARSAL_CHANNEL_ID, "Quizkit rehearsal")
         print(f"Bot API emulator for bot {masked_token(token)} (@{args.username}) at {emulator.base_url}<token>/; Ctrl-C stops it.")
@@ -307,6 +312,10 @@ def _positive_int(text: str) -> int:
 def _time_scale(text: str) -> float:
     # 1000 stretches the one-minute rehearsal to about 17 hours, longer than any real event.
     return _number(text, float, float.fromhex("0x1p-1074"), 1000.0, "a positive number up to 1000")
+
+
+def _delay(text: str) -> float:
+    return _number(text, float, 0.001, 3600.0, "a number of seconds from 0.001 to 3600")
 
 
 def _port(text: str) -> int:

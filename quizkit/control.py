@@ -317,10 +317,16 @@ def _result_record(result: QuestionResult) -> dict[str, Any]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600, also when the file already exists with a wider mode."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write `text` to `path` with mode 0600, also when the file already exists with a wider mode.
+
+    The text goes to a temporary file that then replaces `path`, so a client never reads a partly
+    written file.
+    """
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(descriptor, 0o600)
         os.write(descriptor, text.encode())
     finally:
         os.close(descriptor)
+    os.replace(temporary, path)

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from quizkit._conversation import Turn, group_chat_reply
 from quizkit._results import PODIUM_SIZE, PODIUM_SIZE_MAX, compute_leaderboard, compute_result, rank_answers
+from quizkit._stored_replies import decode_replies, encode_replies
 from quizkit._taps import Tap
 from quizkit.answers import generate_code, validate_answers, validate_code, validate_options
 from quizkit.errors import (
@@ -422,10 +423,13 @@ class Engine:
 
     # Participants
 
-    def handle(self, incoming: Incoming) -> list[Reply | CallbackAnswer]:
+    def handle(self, incoming: Incoming, replay: bool = False) -> list[Reply | CallbackAnswer]:
         """Apply one update's effects and return the replies to its chat, committed before returning.
 
-        A duplicate update_id (a redelivery) returns [] and changes nothing. If handling raises,
+        The replies are stored with the update_id in the same transaction. A duplicate update_id
+        (a redelivery) changes nothing and returns [], or with `replay` the replies stored at its
+        first handling that `forget_replies` has not cleared: a transport redelivers an update
+        only when its reply may be lost, so the reply goes out once. If handling raises,
         nothing is committed, so a redelivery of the same update is handled afresh. A message from
         a group or channel stores only its update_id, and gets a reply only when it is a command for
         this bot (see `group_chat_reply`). A tap on a button (kind CALLBACK) gets exactly one
@@ -435,20 +439,36 @@ class Engine:
         now = self._now()
         with self.store.transaction():
             if not self.store.mark_update_processed(self._event.id, incoming.update_id, now):
-                return []
+                if not replay:
+                    return []
+                return decode_replies(self.store.update_replies(self._event.id, incoming.update_id))
             self._prune_processed_updates(now)
-            if incoming.kind in (MessageKind.BLOCKED, MessageKind.UNBLOCKED):
-                self._set_blocked(incoming.sender.user_id, incoming.kind is MessageKind.BLOCKED, now)
-                return []
-            if incoming.kind is MessageKind.CALLBACK:
-                return [self._tap(incoming, now)]
-            if incoming.chat_type != "private":
-                text = group_chat_reply(self.store, self._event, incoming)
-                return [] if text is None else [Reply(chat_id=incoming.chat_id, text=text)]
+            replies = self._apply(incoming, now)
+            self.store.set_update_replies(self._event.id, incoming.update_id, encode_replies(replies))
+        return replies
 
-            self.store.upsert_participant(self._event.id, incoming.sender, now)
-            turn = Turn(self.store, self._event, incoming, now)
-            text = turn.reply()
+    def forget_replies(self, update_id: int) -> None:
+        """Clear the stored replies of `update_id` just before sending them, so no redelivery repeats them.
+
+        A transport that sends replies itself, such as polling, calls this first: a crash during the
+        send then loses the reply instead of sending it twice.
+        """
+        with self.store.transaction():
+            self.store.set_update_replies(self._event.id, update_id, None)
+
+    def _apply(self, incoming: Incoming, now: datetime) -> list[Reply | CallbackAnswer]:
+        if incoming.kind in (MessageKind.BLOCKED, MessageKind.UNBLOCKED):
+            self._set_blocked(incoming.sender.user_id, incoming.kind is MessageKind.BLOCKED, now)
+            return []
+        if incoming.kind is MessageKind.CALLBACK:
+            return [self._tap(incoming, now)]
+        if incoming.chat_type != "private":
+            text = group_chat_reply(self.store, self._event, incoming)
+            return [] if text is None else [Reply(chat_id=incoming.chat_id, text=text)]
+
+        self.store.upsert_participant(self._event.id, incoming.sender, now)
+        turn = Turn(self.store, self._event, incoming, now)
+        text = turn.reply()
         return [Reply(chat_id=incoming.chat_id, text=text, keyboard=turn.keyboard)]
 
     def mark_blocked(self, user_id: int) -> None:
@@ -550,6 +570,21 @@ class Engine:
         if limit < 1:
             raise ValueError(f"Outbox limit {limit!r} must be at least 1.")
         return self.store.outbox_ready(self._event.id, limit)
+
+    def outbox_sending(self, item_id: int) -> None:
+        """Record, committed, that item `item_id` is about to be sent, so a crash during the call is known."""
+        with self.store.transaction():
+            self.store.mark_outbox_sending(item_id, self._now())
+
+    def outbox_interrupted(self) -> list[OutboxItem]:
+        """Return the items whose Bot API call was in flight when the last server stopped, and clear the mark.
+
+        Call it once when a server starts, before sending. The items stay pending and are sent again.
+        NOTE: the Bot API cannot tell whether such a call went out, and a channel's history cannot be
+        read by a bot, so a post whose call succeeded just before a crash appears twice.
+        """
+        with self.store.transaction():
+            return self.store.take_interrupted_outbox(self._event.id)
 
     def outbox_sent(self, item_id: int, message_id: int | None) -> None:
         """Mark an outbox item as sent; for an announcement, store the message_id that edits target.

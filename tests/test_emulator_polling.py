@@ -185,3 +185,15 @@ def test_wait_delivered_times_out_when_unconfirmed(emulator):
     assert not emulator.wait_delivered(TOKEN, 0.3)
     assert time.monotonic() - started >= 0.3
     assert emulator.stats(TOKEN)["updates_queued"] == 1
+
+
+async def test_get_updates_unconfirmed_counts_redelivery(bot, emulator):
+    ids = [emulator.send_text(TOKEN, ALICE, f"answer {number}") for number in range(2)]
+
+    first = await bot.get_updates()
+    again = await bot.get_updates()
+    await bot.get_updates(offset=ids[-1] + 1, timeout=0)
+
+    assert _ids(first) == _ids(again) == ids
+    assert emulator.stats(TOKEN)["redeliveries"] == 2
+    assert emulator.stats(TOKEN)["pending_update_count"] == 0

@@ -71,3 +71,25 @@ def test_remote_fault_and_block(emulator):
     assert cleared == 1
     assert isinstance(update_id, int)
     assert emulator.stats(TOKEN)["updates_queued"] == 1
+
+
+async def test_remote_redeliver_queues_old_update_ids(emulator):
+    from telegram import Bot
+
+    remote = RemoteEmulator(emulator.url)
+    user = SimUser(user_id=800000002, first_name="Rosa")
+    try:
+        first = remote.send_text(TOKEN, user, "/start")
+        second = remote.send_text(TOKEN, user, "Roma")
+        async with Bot(TOKEN, base_url=emulator.base_url) as bot:
+            await bot.get_updates(offset=second + 1, timeout=0)
+            queued = remote.redeliver(TOKEN, [second, first])
+            redelivered = await bot.get_updates(timeout=0)
+        with pytest.raises(RemoteEmulatorError, match=r"Updates \[1\] were never delivered"):
+            remote.redeliver(TOKEN, [1])
+    finally:
+        remote.close()
+
+    assert queued == 2
+    assert [update.update_id for update in redelivered] == [first, second]
+    assert redelivered[1].message.text == "Roma"

@@ -278,6 +278,7 @@ async def test_webhook_executes_method_in_response(make_emulator):
     assert message["entities"] == [{"offset": 0, "length": 3, "type": "bold"}]
     (call,) = emulator.calls(TOKEN, "sendMessage")
     assert call["source"] == "webhook_response"
+    assert call["update_id"] == receiver.deliveries[0].update_id
     assert call["params"]["chat_id"] == ALICE.user_id
     assert len(receiver.deliveries) == 1
 

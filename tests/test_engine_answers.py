@@ -428,3 +428,18 @@ def test_answer_replies_fit_telegram_limit(quiz, chat, user, long_text):
     assert len(channel_posts) == 5
     for reply in replies + channel_posts:
         assert _visible_length(reply) <= 4096, reply[:200]
+
+
+def test_answer_duplicate_update_replays_stored_reply(quiz, chat):
+    quiz.open_question(1)
+    chat.send(ANNA, "KX1")
+    incoming = chat.incoming(ANNA, "Roma", update_id=7001)
+
+    first = quiz.handle(incoming)
+    replayed = quiz.handle(incoming, replay=True)
+    quiz.forget_replies(7001)
+    after_forget = quiz.handle(incoming, replay=True)
+
+    assert replayed == first
+    assert after_forget == []
+    assert quiz.answer_count(1) == 1

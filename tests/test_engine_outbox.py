@@ -118,3 +118,30 @@ def test_outbox_belongs_to_its_event(store, clock, quiz):
 
     assert quiz.outbox_pending() == []
     assert len(other.outbox_pending()) == 1
+
+
+def test_outbox_interrupted_returns_items_in_flight(quiz, store):
+    quiz.open_question(1)
+    quiz.close_question(1)
+    announcement, results = quiz.outbox_pending()
+    quiz.outbox_sending(announcement.id)
+    quiz.outbox_sent(announcement.id, 555)
+    quiz.outbox_sending(results.id)
+
+    interrupted = quiz.outbox_interrupted()
+
+    assert [item.id for item in interrupted] == [results.id]
+    assert quiz.outbox_interrupted() == []
+    assert [item.id for item in quiz.outbox_pending()][0] == results.id
+    assert store._one("SELECT interrupted FROM outbox WHERE id = ?", (results.id,))[0] == 1
+    assert store._one("SELECT interrupted FROM outbox WHERE id = ?", (announcement.id,))[0] == 0
+
+
+def test_outbox_failed_clears_sending_mark(quiz):
+    quiz.open_question(1)
+    announcement = quiz.outbox_pending()[0]
+    quiz.outbox_sending(announcement.id)
+
+    quiz.outbox_failed(announcement.id, "timed out")
+
+    assert quiz.outbox_interrupted() == []

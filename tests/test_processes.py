@@ -202,11 +202,11 @@ def test_serve_killed_mid_burst_keeps_every_answer_once(processes, event_db, tmp
     assert stats["updates_delivered"] == sent["counters"]["updates_sent"]
     assert len(answer_rows) == sent["counters"]["answers_sent"]
     assert len({update_id for (update_id,) in answer_rows}) == len(answer_rows)
-    # NOTE: an update committed just before the kill is redelivered and dropped as a duplicate, and its
-    # reply was in the lost webhook response, so a chat may get fewer replies than updates, never more.
+    # An update committed just before the kill is redelivered, and its stored reply replaces the
+    # one lost with the webhook response, so every update gets exactly one reply.
     for chat, updates in sent["updates_per_chat"].items():
         replies = _emulator_request(f"{api_url}/_emulator/chats/{chat}/messages")
-        assert len(replies) <= updates, f"chat {chat}: {len(replies)} replies to {updates} updates"
+        assert len(replies) == updates, f"chat {chat}: {len(replies)} replies to {updates} updates"
     assert len(results_posts) == len(codes)
     assert sorted(channel_ids) == sorted(set(channel_ids))
     assert all(message_id in channel_ids for (message_id,) in results_posts)
@@ -343,3 +343,17 @@ def test_process_command_help(command, tmp_path):
 
     assert run.returncode == 0
     assert f"usage: quizkit {command}" in run.stdout
+
+
+def test_control_file_replaced_whole(tmp_path):
+    from quizkit.control import _write_private
+
+    path = tmp_path / "quiz.db.control"
+    path.write_text("old and longer content")
+    path.chmod(0o644)
+
+    _write_private(path, '{"url": "http://127.0.0.1:1", "token": "t"}\n')
+
+    assert json.loads(path.read_text()) == {"url": "http://127.0.0.1:1", "token": "t"}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [entry.name for entry in tmp_path.iterdir()] == ["quiz.db.control"]

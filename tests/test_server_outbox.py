@@ -132,3 +132,21 @@ def test_longest_question_and_answer_fit_every_post(db_path, emulator):
     assert failed == []
     assert len(emulator.messages(players[3].user_id)) == 2
     assert len(emulator.messages(CHANNEL_ID)) == 3
+
+
+def test_outbox_resends_post_interrupted_by_crash(db_path, emulator, caplog):
+    store = Store(db_path)
+    engine = Engine.create_event(store, name="crash", language="en", channel_id=CHANNEL_ID, bot_username=BOT_USERNAME)
+    engine.add_question(text="First?", answers=["yes"])
+    engine.open_question(1)
+    engine.outbox_sending(engine.outbox_pending()[0].id)  # a server died during this call
+
+    with caplog.at_level("WARNING", logger="quizkit.server"):
+        with _server(engine, emulator) as server:
+            assert server.drain_outbox(10)
+    store.close()
+
+    interrupted = [record.getMessage() for record in caplog.records if "in flight when the server stopped" in record.getMessage()]
+    assert len(emulator.messages(CHANNEL_ID)) == 1
+    assert len(interrupted) == 1
+    assert "(announcement)" in interrupted[0]

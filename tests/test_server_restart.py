@@ -98,11 +98,11 @@ class _LockedOnce(Engine):
 
     fail_at = 0
 
-    def handle(self, incoming):
+    def handle(self, incoming, replay=False):
         type(self).fail_at -= 1
         if type(self).fail_at == 0:
             raise sqlite3.OperationalError("database is locked")
-        return super().handle(incoming)
+        return super().handle(incoming, replay)
 
 
 def test_polling_storage_failure_mid_batch_keeps_replies(db_path, emulator):
@@ -165,3 +165,37 @@ def test_second_server_in_other_process_rejected(engine, emulator, db_path):
         run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
 
     assert run.stdout.strip() == "EventAlreadyServed"
+
+
+def test_restart_within_day_replays_no_update_as_new(db_path, emulator):
+    from datetime import datetime, timedelta, timezone
+
+    store, engine = _new_event(db_path)
+    users = [SimUser(user_id=800000000 + n, first_name=f"R{n}", language_code="en") for n in range(5)]
+    update_ids = []
+    with _server(engine, emulator, "webhook"):
+        for user in users:
+            update_ids.append(emulator.send_text(TOKEN, user, "/start RM1"))
+            update_ids.append(emulator.send_text(TOKEN, user, "Rome"))
+        assert emulator.wait_delivered(TOKEN, 20)
+    store.close()
+    first_replies = {user.user_id: [m["text"] for m in emulator.messages(user.user_id)] for user in users}
+
+    reopened = Store(db_path)
+    try:
+        a_day_later = Engine.load(reopened, "restart", clock=lambda: datetime.now(timezone.utc) + timedelta(hours=23))
+        with _server(a_day_later, emulator, "webhook") as server:
+            assert emulator.redeliver(TOKEN, update_ids) == len(update_ids)
+            assert emulator.wait_delivered(TOKEN, 20)
+            stored = server.call(a_day_later.answer_count, 1)
+            processed = reopened._one("SELECT COUNT(*) FROM processed_updates")[0]
+    finally:
+        reopened.close()
+
+    assert stored == len(users)
+    assert processed == len(update_ids)
+    for user in users:
+        texts = [message["text"] for message in emulator.messages(user.user_id)]
+        # The redelivered updates get the replies stored with them, never a reply to a new answer.
+        assert len(first_replies[user.user_id]) == 2
+        assert texts == first_replies[user.user_id] * 2

@@ -60,15 +60,20 @@ def test_webhook_reply_travels_in_response_body(server, engine):
     assert "Capital of Italy?" in method["text"]
 
 
-def test_webhook_duplicate_update_gets_no_second_reply(server, engine):
+def test_webhook_duplicate_update_replays_first_reply(server, engine):
+    # Telegram redelivers an update only when it got no 2xx, so the first response's reply was
+    # never executed: the stored reply goes out with the redelivery, and nothing is handled twice.
     server.call(engine.open_question, 1)
     first = _post(server, json.dumps(_update(5002, "/start RM1")))
-    again = _post(server, json.dumps(_update(5002, "/start RM1")))
+    answered = _post(server, json.dumps(_update(5003, "Rome")))
+    again = _post(server, json.dumps(_update(5003, "Rome")))
 
     assert first.status_code == 200
-    assert first.content
+    assert answered.status_code == 200
+    assert answered.content
     assert again.status_code == 200
-    assert again.content == b""
+    assert again.content == answered.content
+    assert server.call(engine.answer_count, 1) == 1
 
 
 def test_webhook_missing_secret_is_forbidden(server, engine):

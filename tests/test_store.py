@@ -272,7 +272,7 @@ def test_store_upgrades_version_1_in_place(tmp_path):
     upgraded.add_traffic(event_id, [(1_476_468_000, "update", 9)])
 
     assert upgraded._one("PRAGMA user_version")[0] == SCHEMA_VERSION
-    assert SCHEMA_VERSION == 5
+    assert SCHEMA_VERSION == 6
     assert upgraded.event_names() == ["codeweek"]
     assert upgraded.traffic(event_id) == [(1_476_468_000, "update", 9)]
     upgraded.close()
@@ -387,4 +387,22 @@ def test_store_version_2_event_plays_on(tmp_path):
     assert reopened.question_by_id(choice.id).time_limit_s == 30.0
     assert [row.correct for row in engine.leaderboard()] == [1]
     reopened.close()
+    store.close()
+
+
+def test_store_full_disk_error_survives_rollback(tmp_path):
+    # SQLite rolls back by itself on SQLITE_FULL; the error must still say the disk is full.
+    from quizkit.engine import Engine
+
+    store = Store(tmp_path / "full.db")
+    event_id = Engine.create_event(store, name="full", language="en", channel_id=None,
+                                   bot_username="quizkit_bot").event.id
+    pages = store._one("PRAGMA page_count")[0]
+    store._execute(f"PRAGMA max_page_count = {pages}")
+
+    with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+        with store.transaction():
+            store.add_traffic(event_id, [(second, "update", 1) for second in range(5000)])
+
+    assert not store._connection.in_transaction
     store.close()

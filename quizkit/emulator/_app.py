@@ -10,6 +10,7 @@ with the Bot API envelope, `{"ok": true, "result": ...}` or `{"ok": false, "erro
     POST /_emulator/bot<token>/send_text       {"user": {"user_id", "first_name", ...}, "text", "chat_id"?}
     POST /_emulator/bot<token>/send_update     an update payload without update_id  -> update_id
                                                (?unfiltered=true: any update type, allowed_updates ignored)
+    POST /_emulator/bot<token>/redeliver       {"update_ids": [...]}                  -> how many were queued
     POST /_emulator/bot<token>/wait_delivered?timeout=S                              -> true or false
     POST /_emulator/bot<token>/faults          {"kind", "method"?, "chat_id"?, "count"?, "retry_after"?,
                                                 "delay_s"?, "status"?}  (see quizkit.emulator._faults)
@@ -51,6 +52,7 @@ class EmulatorControl(Protocol):
                     admin_rights: dict[str, bool] | None = ...) -> None: ...
     def send_text(self, token: str, user: SimUser, text: str, *, chat_id: int | None = ...) -> int: ...
     def send_update(self, token: str, payload: dict[str, Any], *, unfiltered: bool = ...) -> int: ...
+    def redeliver(self, token: str, update_ids: list[int]) -> int: ...
     def messages(self, chat_id: int) -> list[dict[str, Any]]: ...
     def message_versions(self, chat_id: int, message_id: int) -> list[dict[str, Any]]: ...
     def calls(self, token: str, method: str | None = ...) -> list[dict[str, Any]]: ...
@@ -122,6 +124,12 @@ def _control_routes(service: BotApiService, control: EmulatorControl) -> list[Ro
         unfiltered = request.query_params.get("unfiltered", "false").lower() == "true"
         return control.send_update(_token(request), await _json_body(request), unfiltered=unfiltered)
 
+    async def redeliver(request: Request) -> Any:
+        update_ids = (await _json_body(request))["update_ids"]
+        if not isinstance(update_ids, list) or not all(type(update_id) is int for update_id in update_ids):
+            raise ValueError(f"'update_ids' must be a list of integers, got {update_ids!r}")
+        return control.redeliver(_token(request), update_ids)
+
     async def wait_delivered(request: Request) -> Any:
         timeout = float(request.query_params.get("timeout", "10"))
         return await service.wait_delivered(_token(request), timeout)
@@ -163,6 +171,7 @@ def _control_routes(service: BotApiService, control: EmulatorControl) -> list[Ro
         Route(f"{prefix}/channels", _enveloped(add_channel), methods=["POST"]),
         Route(prefix + "/bot{token}/send_text", _enveloped(send_text), methods=["POST"]),
         Route(prefix + "/bot{token}/send_update", _enveloped(send_update), methods=["POST"]),
+        Route(prefix + "/bot{token}/redeliver", _enveloped(redeliver), methods=["POST"]),
         Route(prefix + "/bot{token}/wait_delivered", _enveloped(wait_delivered), methods=["POST"]),
         Route(prefix + "/bot{token}/faults", _enveloped(inject_fault), methods=["POST"]),
         Route(prefix + "/bot{token}/faults", _enveloped(list_faults), methods=["GET"]),

@@ -272,6 +272,20 @@ class Emulator:
             service.notify(token)
         return update_id
 
+    def redeliver(self, token: str, update_ids: list[int]) -> int:
+        """Queue already delivered updates again with their old update_ids; return how many.
+
+        Telegram redelivers an update whose acknowledgement it did not get, possibly to a server
+        that restarted meanwhile. Raises LookupError for an update_id never delivered.
+        """
+        with self._world.lock:
+            bot = self._world.require_bot(token)
+            count = self._world.redeliver(bot, list(update_ids))
+        service = self._service
+        if service is not None:
+            service.notify(token)
+        return count
+
     def wait_delivered(self, token: str, timeout: float) -> bool:
         """Block until every queued update was acknowledged (webhook) or confirmed (getUpdates offset).
 
@@ -359,7 +373,8 @@ class Emulator:
         """Return every Bot API call the bot made, oldest first: method, params, time, source and ok.
 
         `method` filters by name, case-insensitively. `source` is "http", or "webhook_response"
-        for a method that travelled in a webhook response body.
+        for a method that travelled in a webhook response body, whose entry also has the
+        `update_id` of the update that the response acknowledged.
         """
         with self._world.lock:
             calls = list(self._world.require_bot(token).calls)

@@ -116,11 +116,12 @@ class BotApiService:
             dispatcher.wake()
 
     async def call(
-        self, token: str, method: str, raw_params: dict[str, Any], source: str
+        self, token: str, method: str, raw_params: dict[str, Any], source: str, update_id: int | None = None
     ) -> tuple[int, dict[str, Any]]:
         """Run one Bot API call and return its HTTP status and Telegram envelope. Every call is logged.
 
         Raises ConnectionDropped for an injected "disconnect" fault, so the app cuts the response off.
+        `update_id` is the update whose webhook response carried the call, logged with it.
         """
         with self.world.lock:
             bot = self.world.bots.get(token)
@@ -141,10 +142,10 @@ class BotApiService:
         try:
             canonical, result = await self._dispatch(bot, method, params, source)
         except ApiError as error:
-            self._log_call(bot, canonical, params, received_at, source, error)
+            self._log_call(bot, canonical, params, received_at, source, update_id, error)
             return error.error_code, error.to_json()
 
-        self._log_call(bot, canonical, params, received_at, source, None)
+        self._log_call(bot, canonical, params, received_at, source, update_id, None)
         if isinstance(result, Described):
             return 200, {"ok": True, "result": result.result, "description": result.description}
         return 200, {"ok": True, "result": result}
@@ -167,13 +168,14 @@ class BotApiService:
         error = fault.error()
         if fault.kind == "disconnect":
             error = ApiError(502, "Connection dropped by an injected fault")
-        self._log_call(bot, method, params, received_at, source, error)
+        self._log_call(bot, method, params, received_at, source, None, error)
         if fault.kind == "disconnect":
             raise ConnectionDropped()
         return error.error_code, error.to_json()
 
     def _log_call(
-        self, bot: Bot, method: str, params: Params, received_at: float, source: str, error: ApiError | None
+        self, bot: Bot, method: str, params: Params, received_at: float, source: str, update_id: int | None,
+        error: ApiError | None,
     ) -> None:
         entry: dict[str, Any] = {
             "method": method,
@@ -182,6 +184,8 @@ class BotApiService:
             "source": source,
             "ok": error is None,
         }
+        if update_id is not None:
+            entry["update_id"] = update_id
         if error is not None:
             entry["error_code"] = error.error_code
             entry["description"] = error.description
@@ -222,8 +226,9 @@ class BotApiService:
         self._dispatchers[bot.token] = dispatcher
         dispatcher.start()
 
-    async def _execute_response(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        return await self.call(token, method, params, source="webhook_response")
+    async def _execute_response(self, token: str, method: str, params: dict[str, Any],
+                                update_id: int) -> tuple[int, dict[str, Any]]:
+        return await self.call(token, method, params, source="webhook_response", update_id=update_id)
 
     async def _get_updates(self, bot: Bot, params: Params) -> list[dict[str, Any]]:
         with self.world.lock:
@@ -255,7 +260,13 @@ class BotApiService:
             self.world.changed.notify_all()
 
     def _take(self, bot: Bot, limit: int) -> list[dict[str, Any]]:
-        return [update.payload for update in islice(bot.pending.values(), limit)]
+        # An update handed out again, because no offset confirmed it, counts as a redelivery.
+        batch = list(islice(bot.pending.values(), limit))
+        for update in batch:
+            update.attempts += 1
+            if update.attempts > 1:
+                bot.counters.redeliveries += 1
+        return [update.payload for update in batch]
 
     async def _long_poll(self, bot: Bot, limit: int, timeout: int) -> list[dict[str, Any]]:
         """Wait up to `timeout` seconds for updates; a newer long poll for the bot ends this one with a 409.

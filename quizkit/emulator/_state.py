@@ -33,6 +33,8 @@ UPDATE_TYPES = frozenset(
 )  # fmt: skip
 MESSAGE_UPDATE_TYPES = frozenset({"message", "edited_message", "channel_post", "edited_channel_post"})
 FIRST_UPDATE_ID = 100_000_001
+# Delivered updates kept per bot for `World.redeliver`, the newest ones; about five codeweek2016 events.
+DELIVERED_KEPT = 100_000
 _TOKEN_FORMAT = re.compile(r"^(\d{1,20}):[A-Za-z0-9_-]{1,100}$")
 
 
@@ -135,6 +137,8 @@ class Bot:
     next_update_id: int = FIRST_UPDATE_ID
     chats: dict[int, Chat] = field(default_factory=dict)
     pending: dict[int, PendingUpdate] = field(default_factory=dict)  # by update_id, oldest first
+    # Acknowledged or confirmed updates, kept so that `World.redeliver` can queue them again.
+    delivered: dict[int, PendingUpdate] = field(default_factory=dict)
     allowed_updates: list[str] | None = None
     webhook: Webhook = field(default_factory=Webhook)
     callback_queries: dict[str, bool] = field(default_factory=dict)  # query id -> answered
@@ -324,7 +328,28 @@ class World:
             for update in updates:
                 if bot.pending.pop(update.update_id, None) is not None:
                     bot.counters.updates_delivered += 1
+                    bot.delivered[update.update_id] = update
+                    if len(bot.delivered) > DELIVERED_KEPT:
+                        del bot.delivered[next(iter(bot.delivered))]
             self.changed.notify_all()
+
+    def redeliver(self, bot: Bot, update_ids: list[int]) -> int:
+        """Queue delivered updates again under their old update_ids, as Telegram does when an acknowledgement is lost.
+
+        Returns how many were queued. Raises LookupError for an update_id that was never delivered.
+        """
+        with self.lock:
+            missing = [update_id for update_id in update_ids if update_id not in bot.delivered]
+            if missing:
+                raise LookupError(f"Updates {missing!r} were never delivered to the bot, so they cannot be "
+                                  "redelivered; pass update_ids that wait_delivered() has seen acknowledged.")
+            for update_id in update_ids:
+                old = bot.delivered.pop(update_id)
+                bot.pending[update_id] = PendingUpdate(update_id, old.payload, old.order_key, attempts=old.attempts)
+                bot.counters.updates_queued += 1
+            bot.pending = dict(sorted(bot.pending.items()))
+            self.changed.notify_all()
+            return len(update_ids)
 
     def stats(self, bot: Bot) -> dict[str, int]:
         with self.lock:

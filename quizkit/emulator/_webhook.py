@@ -24,8 +24,8 @@ from quizkit.emulator._state import Bot, PendingUpdate, World
 
 logger = logging.getLogger("quizkit.emulator")
 
-# Executes a method from a response body: (token, method, params) -> (HTTP status, envelope).
-ExecuteMethod = Callable[[str, str, dict[str, Any]], Awaitable[tuple[int, dict[str, Any]]]]
+# Executes a method from a response body: (token, method, params, update_id) -> (HTTP status, envelope).
+ExecuteMethod = Callable[[str, str, dict[str, Any], int], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ class WebhookDispatcher:
 
         params = dict(body)
         method = params.pop("method")
-        status, envelope = await self._execute(self._bot.token, method, params)
+        status, envelope = await self._execute(self._bot.token, method, params, update.update_id)
         if not envelope.get("ok"):
             logger.warning(
                 "Method %s in the webhook response to update %d failed: %s %s",

@@ -84,6 +84,10 @@ class RemoteEmulator:
         """Let `user` block the bot, as `Emulator.block_bot` does; return the my_chat_member update_id."""
         return self._post(f"/_emulator/bot{token}/block", {"user": asdict(user)})
 
+    def redeliver(self, token: str, update_ids: list[int]) -> int:
+        """Queue delivered updates again under their old update_ids; return how many."""
+        return self._post(f"/_emulator/bot{token}/redeliver", {"update_ids": list(update_ids)})
+
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         """Return the messages the bot sent to `chat_id`, oldest first."""
         return self._request("GET", f"/_emulator/chats/{chat_id}/messages")

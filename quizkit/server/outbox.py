@@ -28,8 +28,9 @@ class OutboxSender:
     cancels what waits for them. Within a chat, items go out in order: after a failure, the chat's
     later items wait for the next round.
 
-    Items live in the database until sent, so posts queued before a crash go out after the restart.
-    NOTE: an item sent just before a crash, whose success was not yet recorded, is sent again.
+    Items live in the database until sent, so posts queued before a crash go out once after the
+    restart. Each call is marked in the database before it starts; an item whose call a crash
+    interrupted is sent again with a warning, because its post may or may not be in the channel.
     """
 
     def __init__(self, engine: Engine, bot: Bot) -> None:
@@ -48,6 +49,7 @@ class OutboxSender:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Send pending items until `stopping` is set; no error ends the loop."""
+        self._warn_interrupted()
         backoff_s = 0.0
         while not stopping.is_set():
             try:
@@ -101,8 +103,19 @@ class OutboxSender:
             pass
         self._wakeup.clear()
 
+    def _warn_interrupted(self) -> None:
+        try:
+            interrupted = self._engine.outbox_interrupted()
+        except Exception as error:  # noqa: BLE001 - the marks stay; the next start reports them
+            logger.warning("Reading the outbox items interrupted by the last stop failed: %s", error)
+            return
+        for item in interrupted:
+            logger.warning("%s of outbox item %s (%s) in chat %s was in flight when the server stopped; sending it "
+                           "again, so it may appear twice", item.action, item.id, item.purpose, item.chat_id)
+
     async def _send(self, item: OutboxItem) -> bool:
         # Returns False when the item stays pending for a retry.
+        self._engine.outbox_sending(item.id)
         try:
             message_id = await self._call(item)
         except TelegramError as error:

@@ -21,6 +21,9 @@ logger = logging.getLogger("quizkit.server")
 
 T = TypeVar("T")
 
+# Updates whose replies are sent at once; see _send_per_chat.
+REPLY_CONCURRENCY = 8
+
 _active_tokens: set[str] = set()
 _active_lock = threading.Lock()
 
@@ -116,14 +119,14 @@ class Poller:
     async def _handle_batch(self, batch: "_Batch") -> int:
         """Store the batch's updates in order, send the replies of those stored, return the next offset."""
         next_offset = batch.last_update_id + 1
-        replies: list[Outgoing] = []
+        replies: list[tuple[int, list[Outgoing]]] = []
         for update in batch.updates:
             try:
-                replies.extend(self._processor.process(update))
+                replies.append((update.update_id, self._processor.process(update)))
             except StorageFailed:
                 # This update and the ones after it come again with the next getUpdates. The ones
-                # before it are stored, so their replies go out now: a refetched stored update is a
-                # duplicate and gets no reply.
+                # before it are stored, so their replies go out now and their stored copies are
+                # cleared: a refetched stored update is a duplicate and gets no second reply.
                 next_offset = update.update_id
                 break
 
@@ -156,15 +159,25 @@ class _Batch:
         return cls(updates, last_update_id)
 
 
-async def _send_per_chat(processor: UpdateProcessor, replies: list[Outgoing]) -> None:
-    # Chats are served concurrently; within a chat, replies keep their order.
-    by_chat: dict[int, list[Outgoing]] = defaultdict(list)
-    for reply in replies:
-        by_chat[reply.chat_id].append(reply)
+async def _send_per_chat(processor: UpdateProcessor, replies: list[tuple[int, list[Outgoing]]]) -> None:
+    # Chats are served concurrently; within a chat, replies keep their order. The stored copy of an
+    # update's replies is cleared just before they go out, so after a crash a refetched update
+    # replays the replies not yet begun and never repeats one.
+    by_chat: dict[int, list[tuple[int, list[Outgoing]]]] = defaultdict(list)
+    for update_id, outgoing in replies:
+        if outgoing:
+            by_chat[outgoing[0].chat_id].append((update_id, outgoing))
 
-    async def send_in_order(chat_replies: list[Outgoing]) -> None:
-        for reply in chat_replies:
-            await processor.send(reply)
+    # A reply cleared but still waiting for the flood limiter is lost if the server dies, so only a
+    # few updates send at once. Eight concurrent calls still keep a limit of 30 messages/s busy.
+    slots = asyncio.Semaphore(REPLY_CONCURRENCY)
+
+    async def send_in_order(chat_replies: list[tuple[int, list[Outgoing]]]) -> None:
+        for update_id, outgoing in chat_replies:
+            async with slots:
+                processor.forget_replies(update_id)
+                for reply in outgoing:
+                    await processor.send(reply)
 
     await asyncio.gather(*(send_in_order(chat_replies) for chat_replies in by_chat.values()))
 

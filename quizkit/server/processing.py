@@ -79,14 +79,18 @@ class UpdateProcessor:
         self.errors = 0
         self.rejected = 0
         self.last_error: str | None = None
-        self._storage_warning = _ThrottledWarning("Storage failed, update not acknowledged: %s")
+        self._storage_warning = _ThrottledWarning(
+            "Storage failed, update not acknowledged, so Telegram delivers it again: %s; check the free disk "
+            "space and that the database file is writable"
+        )
         self._rejected_warning = _ThrottledWarning("Update ignored: %s")
 
     def process(self, update: Update) -> list[Outgoing]:
         """Store `update`'s effects and return the replies to its chat.
 
-        Raises StorageFailed when the database is busy or failed for now, so the update is not
-        acknowledged and Telegram delivers it again. An update the rules cannot apply to (forged
+        A redelivered update returns the replies stored with it that were not cleared (see
+        `Engine.handle` with `replay`). Raises StorageFailed when the database is busy or failed
+        for now, so the update is not acknowledged and Telegram delivers it again. An update the rules cannot apply to (forged
         field types, a bug) is logged and dropped, since retrying it would hold back its chat forever.
         """
         try:
@@ -99,7 +103,7 @@ class UpdateProcessor:
             return []
 
         try:
-            return self._engine.handle(incoming)
+            return self._engine.handle(incoming, replay=True)
         except sqlite3.OperationalError as error:
             self._note_error(f"update {update.update_id}: storage failed: {error}")
             self._storage_warning.log(f"update {update.update_id}: {error}")
@@ -108,6 +112,18 @@ class UpdateProcessor:
             self._note_error(f"update {update.update_id} dropped: {type(error).__name__}: {error}")
             logger.warning("Update %s dropped after an error", update.update_id, exc_info=True)
             return []
+
+    def forget_replies(self, update_id: int) -> None:
+        """Clear the stored replies of `update_id` before sending them; a storage failure is logged.
+
+        If clearing fails, the replies are sent anyway: only a crash before the offset confirms the
+        update could then send them twice.
+        """
+        try:
+            self._engine.forget_replies(update_id)
+        except sqlite3.OperationalError as error:
+            self._note_error(f"update {update_id}: clearing its stored replies failed: {error}")
+            self._storage_warning.log(f"update {update_id}: {error}")
 
     def reject(self, reason: str) -> None:
         """Count an update that is acknowledged but ignored because it is malformed or forged."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,8 @@ from typing import Any
 
 from quizkit.errors import StoreError
 from quizkit.store._schema import migrate
+
+logger = logging.getLogger("quizkit.store")
 
 # How long a statement waits for another connection's lock before SQLite raises "database is locked".
 BUSY_TIMEOUT_MS = 5000
@@ -101,11 +104,21 @@ class Database:
             except BaseException:
                 self._depth -= 1
                 if self._depth == 0:
-                    self._connection.execute("ROLLBACK")
+                    self._rollback()
                 raise
             self._depth -= 1
             if self._depth == 0:
                 self._connection.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself after some errors, such as SQLITE_FULL ("database or disk is
+        # full"); a ROLLBACK then fails and would replace the error that explains the failure.
+        if not self._connection.in_transaction:
+            return
+        try:
+            self._connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            logger.warning("Rolling back %s failed", self.path, exc_info=True)
 
     def reader(self) -> sqlite3.Connection:
         """Open a read-only connection to this database; see `connect_reader`."""

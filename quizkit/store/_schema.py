@@ -182,7 +182,20 @@ _VERSION_5 = (
     "WHERE correct = 1 AND late = 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4, _VERSION_5)
+# Version 6, crash recovery.
+# - outbox: `sending_since` is set, and committed, before the Bot API call and cleared when its
+#   outcome is stored. A server that starts and finds it set cannot tell whether the call went
+#   out, so it counts the item in `interrupted` and sends it again.
+# - processed_updates: the replies to the update as JSON, sent again when the update is
+#   redelivered because its first reply was lost with a crash. NULL when there were none, or once
+#   polling cleared them just before sending.
+_VERSION_6 = (
+    "ALTER TABLE outbox ADD COLUMN sending_since TEXT",
+    "ALTER TABLE outbox ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE processed_updates ADD COLUMN replies TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4, _VERSION_5, _VERSION_6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

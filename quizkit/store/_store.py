@@ -460,6 +460,17 @@ class Store(Database):
         )
         return cursor.rowcount == 1
 
+    def set_update_replies(self, event_id: int, update_id: int, replies: str | None) -> None:
+        """Store the JSON replies of a processed update, or clear them with None."""
+        self._execute("UPDATE processed_updates SET replies = ? WHERE event_id = ? AND update_id = ?",
+                      (replies, event_id, update_id))
+
+    def update_replies(self, event_id: int, update_id: int) -> str | None:
+        """Return the JSON replies stored with a processed update, or None."""
+        row = self._one("SELECT replies FROM processed_updates WHERE event_id = ? AND update_id = ?",
+                        (event_id, update_id))
+        return None if row is None else row["replies"]
+
     def prune_processed_updates(self, event_id: int, before: datetime) -> int:
         """Delete the update_ids recorded before `before`; return how many were deleted."""
         cursor = self._execute(
@@ -565,15 +576,34 @@ class Store(Database):
         rows = self._all("SELECT * FROM outbox WHERE event_id = ? ORDER BY id", (event_id,))
         return [OutboxRecord(_outbox_item(row), row["status"], row["message_id"], row["last_error"]) for row in rows]
 
+    def mark_outbox_sending(self, item_id: int, started_at: datetime) -> None:
+        self._execute("UPDATE outbox SET sending_since = ? WHERE id = ? AND status = 'pending'",
+                      (to_text(started_at), item_id))
+
     def mark_outbox_sent(self, item_id: int, message_id: int | None, sent_at: datetime) -> None:
         self._execute(
-            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, sending_since = NULL "
+            "WHERE id = ? AND status = 'pending'",
             (message_id, to_text(sent_at), item_id),
         )
 
     def mark_outbox_failed(self, item_id: int, error: str, give_up: bool = False) -> None:
         status = "cancelled" if give_up else "pending"
         self._execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ?, sending_since = NULL "
+            "WHERE id = ? AND status = 'pending'",
             (error, status, item_id),
         )
+
+    def take_interrupted_outbox(self, event_id: int) -> list[OutboxItem]:
+        """Return the pending items whose send was in flight when a server stopped, and count them as interrupted."""
+        rows = self._all(
+            "SELECT * FROM outbox WHERE event_id = ? AND status = 'pending' AND sending_since IS NOT NULL ORDER BY id",
+            (event_id,),
+        )
+        self._execute(
+            "UPDATE outbox SET interrupted = interrupted + 1, sending_since = NULL "
+            "WHERE event_id = ? AND status = 'pending' AND sending_since IS NOT NULL",
+            (event_id,),
+        )
+        return [_outbox_item(row) for row in rows]
