@@ -58,6 +58,7 @@ class Database:
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
+        self._data_version: int | None = None
 
         self._connection = sqlite3.connect(
             self.path,
@@ -102,10 +103,26 @@ class Database:
                 self._depth -= 1
                 if self._depth == 0:
                     self._connection.execute("ROLLBACK")
+                    self._forget_cached()
                 raise
             self._depth -= 1
             if self._depth == 0:
                 self._connection.execute("COMMIT")
+
+    def _forget_cached(self) -> None:
+        """Drop whatever a subclass caches from the database; called after a rollback."""
+
+    def _changed_elsewhere(self) -> bool:
+        """Return True when another connection committed a change since the last call.
+
+        SQLite's `PRAGMA data_version` changes only with commits of other connections, to this
+        file, so the writes of this Store never count.
+        """
+        with self._lock:
+            version = self._execute("PRAGMA data_version").fetchone()[0]
+            changed = version != self._data_version
+            self._data_version = version
+            return changed
 
     def reader(self) -> sqlite3.Connection:
         """Open a read-only connection to this database; see `connect_reader`."""
