@@ -8,7 +8,7 @@ import sqlite3
 import time
 from datetime import datetime, timezone
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter, TelegramError
 
 from quizkit.bot import to_incoming
@@ -35,15 +35,6 @@ class StorageFailed(Exception):
 def is_update_id(value: object) -> bool:
     """Return True for a Telegram update_id: a positive int (bool excluded) that fits SQLite's INTEGER."""
     return type(value) is int and 0 < value <= MAX_ID
-
-
-def parse_update(data: dict, bot: Bot, processor: UpdateProcessor) -> Update | None:
-    """Return the python-telegram-bot Update for `data`, or None after counting it as rejected."""
-    try:
-        return Update.de_json(data, bot)
-    except Exception as error:  # noqa: BLE001 - python-telegram-bot raises many types on bad shapes
-        processor.reject(f"update {data.get('update_id')} malformed: {type(error).__name__}: {error}")
-        return None
 
 
 class _ThrottledWarning:
@@ -82,17 +73,19 @@ class UpdateProcessor:
         self._storage_warning = _ThrottledWarning("Storage failed, update not acknowledged: %s")
         self._rejected_warning = _ThrottledWarning("Update ignored: %s")
 
-    def process(self, update: Update) -> list[Outgoing]:
-        """Store `update`'s effects and return the replies to its chat.
+    def process(self, update: dict) -> list[Outgoing]:
+        """Store the effects of `update`, a decoded update object with a valid update_id, and return the replies to its chat.
 
         Raises StorageFailed when the database is busy or failed for now, so the update is not
-        acknowledged and Telegram delivers it again. An update the rules cannot apply to (forged
-        field types, a bug) is logged and dropped, since retrying it would hold back its chat forever.
+        acknowledged and Telegram delivers it again. An update with fields of the wrong type or
+        missing is counted as rejected and dropped, and so is one the rules cannot apply to (a
+        bug), since retrying it would hold back its chat forever.
         """
+        update_id = update["update_id"]
         try:
             incoming = to_incoming(update, datetime.now(timezone.utc))
         except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
-            self.reject(f"update {update.update_id} has an invalid shape: {type(error).__name__}: {error}")
+            self.reject(f"update {update_id} malformed: {type(error).__name__}: {error}")
             return []
         self._traffic.count(incoming.kind.value if incoming else update_type(update))
         if incoming is None:
@@ -101,12 +94,12 @@ class UpdateProcessor:
         try:
             return self._engine.handle(incoming)
         except sqlite3.OperationalError as error:
-            self._note_error(f"update {update.update_id}: storage failed: {error}")
-            self._storage_warning.log(f"update {update.update_id}: {error}")
+            self._note_error(f"update {update_id}: storage failed: {error}")
+            self._storage_warning.log(f"update {update_id}: {error}")
             raise StorageFailed(str(error)) from error
         except Exception as error:  # noqa: BLE001 - one bad update must not stop the event
-            self._note_error(f"update {update.update_id} dropped: {type(error).__name__}: {error}")
-            logger.warning("Update %s dropped after an error", update.update_id, exc_info=True)
+            self._note_error(f"update {update_id} dropped: {type(error).__name__}: {error}")
+            logger.warning("Update %s dropped after an error", update_id, exc_info=True)
             return []
 
     def reject(self, reason: str) -> None:
