@@ -1,10 +1,10 @@
-"""Load only quizkit's server, as fast as it responds, several times in a row; optionally profile it.
+"""Load only quizkit's server, several times in a row, as fast as it responds or at a fixed rate.
 
-    .venv/bin/python bench/quizkit_only.py [--runs N] [--duration S] [--profile PATH.svg]
+    .venv/bin/python bench/quizkit_only.py [--runs N] [--duration S] [--rate R] [--profile PATH.svg]
 
 It runs the same server, workload and wrk settings as the throughput part of `quizkit bench`, but
-skips the floors, the step test and the baseline, so that two versions of the server can be
-compared in a few minutes. Each line shows the machine's load average before the run, because other
+skips the floors, the step test and the baseline. Two versions of the server can so be compared in
+a few minutes. Each line shows the machine's load average before the run, because other
 programs on a shared machine move the figures. `--profile` runs `py-spy record` (install it with
 `pip install py-spy`) on the server during the first run and writes a flame graph (.svg) or
 collapsed stacks (any other suffix).
@@ -30,6 +30,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="number of runs (default 3)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (default 10)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="updates per second that wrk aims for (default 0: as fast as the server responds)")
     parser.add_argument("--profile", type=Path, default=None, help="write a py-spy profile of the first run here: a flame graph for .svg, "
                         "collapsed stacks otherwise")
     args = parser.parse_args()
@@ -51,7 +53,7 @@ def main() -> int:
                     load = os.getloadavg()[0]
                     profiler = _start_profiler(py_spy, server.pid, args) if run == 1 else None
                     result = measure("quizkit", server.pid, server.url, workload.path, run_number=run,
-                                     duration_s=args.duration, secret=secret, db_path=db_path)
+                                     duration_s=args.duration, rate=args.rate, secret=secret, db_path=db_path)
                     if profiler is not None:
                         profiler.wait()
                     print(_line(run, load, result), flush=True)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -14,7 +15,7 @@ from telegram.error import RetryAfter, TelegramError
 from quizkit.bot import to_incoming
 from quizkit.bot.incoming import MAX_ID, update_type
 from quizkit.engine import Engine
-from quizkit.model import CallbackAnswer, Outgoing, Reply
+from quizkit.model import CallbackAnswer, Incoming, Outgoing, Reply
 from quizkit.server._api_errors import ApiFailure, backoff_s, classify, retry_after_s
 from quizkit.server.traffic import Traffic
 
@@ -82,12 +83,7 @@ class UpdateProcessor:
         bug), since retrying it would hold back its chat forever.
         """
         update_id = update["update_id"]
-        try:
-            incoming = to_incoming(update, datetime.now(timezone.utc))
-        except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
-            self.reject(f"update {update_id} malformed: {type(error).__name__}: {error}")
-            return []
-        self._traffic.count(incoming.kind.value if incoming else update_type(update))
+        incoming = self._to_incoming(update, datetime.now(timezone.utc))
         if incoming is None:
             return []
 
@@ -101,6 +97,44 @@ class UpdateProcessor:
             self._note_error(f"update {update_id} dropped: {type(error).__name__}: {error}")
             logger.warning("Update %s dropped after an error", update_id, exc_info=True)
             return []
+
+    def process_many(self, updates: Sequence[dict]) -> list[list[Outgoing]]:
+        """Store the effects of several updates in one transaction, as `process` does for one, and return their replies.
+
+        One commit for several updates is cheaper than one commit each. Raises StorageFailed for
+        all of them when the transaction fails, since none of them is stored then. An update
+        whose handling raises is dropped alone, as in `process`.
+        """
+        now = datetime.now(timezone.utc)
+        incomings = [self._to_incoming(update, now) for update in updates]
+        handled = [incoming for incoming in incomings if incoming is not None]
+        try:
+            results = iter(self._engine.handle_many(handled))
+        except sqlite3.OperationalError as error:
+            update_ids = ", ".join(str(update["update_id"]) for update in updates)
+            self._note_error(f"updates {update_ids}: storage failed: {error}")
+            self._storage_warning.log(f"updates {update_ids}: {error}")
+            raise StorageFailed(str(error)) from error
+
+        replies: list[list[Outgoing]] = []
+        for incoming in incomings:
+            result = [] if incoming is None else next(results)
+            if isinstance(result, Exception):
+                self._note_error(f"update {incoming.update_id} dropped: {type(result).__name__}: {result}")
+                logger.warning("Update %s dropped after an error", incoming.update_id, exc_info=result)
+                result = []
+            replies.append(result)
+        return replies
+
+    def _to_incoming(self, update: dict, now: datetime) -> Incoming | None:
+        # Returns None for an update the rules ignore or reject, after counting it.
+        try:
+            incoming = to_incoming(update, now)
+        except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
+            self.reject(f"update {update['update_id']} malformed: {type(error).__name__}: {error}")
+            return None
+        self._traffic.count(incoming.kind.value if incoming else update_type(update))
+        return incoming
 
     def reject(self, reason: str) -> None:
         """Count an update that is acknowledged but ignored because it is malformed or forged."""

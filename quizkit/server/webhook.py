@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from quizkit.server._group_commit import GroupCommit
 from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, method_call
 
 logger = logging.getLogger("quizkit.server")
@@ -32,6 +33,7 @@ def create_webhook_app(processor: UpdateProcessor, path: str, secret_token: str)
     out through the Bot API; the edit of a tapped message waits in the outbox.
     """
     background: set[asyncio.Task] = set()
+    group_commit = GroupCommit(processor)
 
     async def receive_update(request: Request) -> Response:
         offered = request.headers.get(SECRET_HEADER, "")
@@ -56,7 +58,7 @@ def create_webhook_app(processor: UpdateProcessor, path: str, secret_token: str)
             processor.reject(f"webhook body is not an update ({type(data).__name__})")
             return Response(status_code=200)
         try:
-            replies = processor.process(data)
+            replies = await group_commit.process(data)
         except StorageFailed:
             return PlainTextResponse("Storage failed; deliver again later", status_code=500)
 

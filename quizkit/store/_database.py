@@ -109,8 +109,28 @@ class Database:
             if self._depth == 0:
                 self._connection.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Run the block inside the current transaction so that, if it raises, only its own statements roll back.
+
+        Raises StoreError outside `transaction()`.
+        """
+        with self._lock:
+            self._check_open()
+            if self._depth == 0:
+                raise StoreError("A savepoint needs an open transaction; use it inside store.transaction().")
+            self._connection.execute("SAVEPOINT quizkit_step")
+            try:
+                yield
+            except BaseException:
+                self._connection.execute("ROLLBACK TO quizkit_step")
+                self._connection.execute("RELEASE quizkit_step")
+                self._forget_cached()
+                raise
+            self._connection.execute("RELEASE quizkit_step")
+
     def _forget_cached(self) -> None:
-        """Drop whatever a subclass caches from the database; called after a rollback."""
+        """Drop whatever a subclass caches from the database; called after each rollback."""
 
     def _changed_elsewhere(self) -> bool:
         """Return True when another connection committed a change since the last call.

@@ -1,7 +1,8 @@
 """Reads and writes of quiz records: events, questions, participants, answers, updates and the outbox.
 
 Every method runs parameterised SQL on the shared connection. Callers group writes with
-`store.transaction()`; the engine commits one transaction per handled update.
+`store.transaction()`; the engine commits one transaction per handled update, or per group of
+updates with `Engine.handle_many`, where each update runs in its own savepoint.
 """
 
 from __future__ import annotations
