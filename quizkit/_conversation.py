@@ -180,7 +180,7 @@ class Turn:
         return max(1, math.ceil((question.deadline_at - self.now).total_seconds()))
 
     def _answer_or_code(self, text: str) -> str:
-        question = self.store.question_by_id(self.state.selected_question_id)
+        question = self._selected_question()
         existing = self.store.answer(question.id, self.user_id)
         if existing is None:
             return self._record_answer(question, text)
@@ -230,11 +230,16 @@ class Turn:
             return self.texts.late_answer(question, bool(correct), result)
         return self.texts.answer_received(question, text)
 
+    def _selected_question(self) -> Question:
+        question_id = self.state.selected_question_id
+        cached = self.store.event_question(self.event.id, question_id)
+        return cached if cached is not None else self.store.question_by_id(question_id)
+
     def _not_text(self) -> str:
         if self.state.registration_step is not None:
             return self._registration_prompt()
         if self.state.selected_question_id is not None:
-            question = self.store.question_by_id(self.state.selected_question_id)
+            question = self._selected_question()
             if self.store.answer(question.id, self.user_id) is None:
                 if question.kind == "choice":
                     self._offer_options(question)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import numbers
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -470,6 +471,25 @@ class Engine:
         turn = Turn(self.store, self._event, incoming, now)
         text = turn.reply()
         return [Reply(chat_id=incoming.chat_id, text=text, keyboard=turn.keyboard)]
+
+    def handle_many(self, incomings: Sequence[Incoming]) -> list[list[Reply | CallbackAnswer] | Exception]:
+        """Apply several updates in one transaction, each as `handle(replay=True)` would, and commit them together.
+
+        Returns one entry per update, in order: its replies, or the exception its handling raised,
+        in which case only that update's effects are rolled back. A storage failure
+        (sqlite3.OperationalError, such as a locked database) rolls back every update and is raised.
+        """
+        results: list[list[Reply | CallbackAnswer] | Exception] = []
+        with self.store.transaction():
+            for incoming in incomings:
+                try:
+                    with self.store.savepoint():
+                        results.append(self.handle(incoming, replay=True))
+                except sqlite3.OperationalError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - returned to the caller, which logs it with the update_id
+                    results.append(error)
+        return results
 
     def mark_blocked(self, user_id: int) -> None:
         """Record that `user_id` blocked the bot, as a 403 "bot was blocked by the user" shows.

@@ -79,6 +79,37 @@ def test_webhook_forged_field_types_ignored(server, engine, caplog, case, update
     assert server.status().updates_total <= 1
 
 
+_MESSAGE_WITHOUT_ID = _message_update(9011)
+del _MESSAGE_WITHOUT_ID["message"]["message_id"]
+
+
+@pytest.mark.parametrize("case, update", [
+    ("message not an object", {"update_id": 9010, "message": "Rome"}),
+    ("no message_id", _MESSAGE_WITHOUT_ID),
+    ("date as text", {"update_id": 9012, "message": {**_message_update(9012)["message"], "date": "yesterday"}}),
+    ("date out of range", {"update_id": 9013, "message": {**_message_update(9013)["message"], "date": 10**20}}),
+    ("sender without is_bot", _message_update(9014, sender={"id": 5, "first_name": "Eve"})),
+    ("sender without first_name", _message_update(9015, sender={"id": 5, "is_bot": False})),
+    ("callback from not an object", {"update_id": 9016, "callback_query": {"id": "q1", "from": "eve",
+                                                                            "chat_instance": "1", "data": "x"}}),
+    ("callback id missing", {"update_id": 9017, "callback_query": {"from": {"id": 5, "is_bot": False,
+                                                                             "first_name": "Eve"},
+                                                                    "chat_instance": "1", "data": "x"}}),
+    ("member change without chat", {"update_id": 9018, "my_chat_member": {
+        "from": {"id": 5, "is_bot": False, "first_name": "Eve"}, "date": 1700000000,
+        "old_chat_member": {"status": "member"}, "new_chat_member": {"status": "kicked"}}}),
+])
+def test_webhook_forged_shape_counted_rejected(server, engine, caplog, case, update):
+    response = _post(server, json.dumps(update))
+
+    assert response.status_code == 200, case
+    assert response.content == b"", case
+    assert server.status().updates_rejected == 1, case
+    assert _stored_participants(engine) == 0, case
+    assert engine.blocked_users() == [], case
+    assert any("malformed" in record.getMessage() for record in caplog.records), case
+
+
 def test_webhook_deeply_nested_json_is_bad_request(server, caplog):
     response = _post(server, "[" * 100_000)
 

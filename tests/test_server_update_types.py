@@ -1,8 +1,8 @@
 """Every update type the Bot API sends reaches the bot through the emulator and its webhook, each with its rule.
 
-The rules are the table in `quizkit.bot.incoming`. Updates go through the real python-telegram-bot
-client (`Update.de_json`) in the server; the emulator delivers the types that the server's
-allowed_updates leaves out with `unfiltered=True`, as a stale allowed_updates list would.
+The rules are the table in `quizkit.bot.incoming`, which reads each update's JSON in the server. The
+emulator delivers the types that the server's allowed_updates leaves out with `unfiltered=True`, as
+a stale allowed_updates list would.
 """
 
 from __future__ import annotations

@@ -406,3 +406,50 @@ def test_store_full_disk_error_survives_rollback(tmp_path):
 
     assert not store._connection.in_transaction
     store.close()
+
+
+def _add_question(store: Store, event_id: int, number: int, code: str) -> int:
+    return store.insert_question(event_id, number, code, "text", f"Question {number}?", ("Roma",), START).id
+
+
+def test_store_questions_follow_own_writes(store):
+    event_id = _event(store)
+    first = _add_question(store, event_id, 1, "RM1")
+    assert [question.code for question in store.questions(event_id)] == ["RM1"]
+
+    _add_question(store, event_id, 2, "KX2")
+    store.set_question_opened(first, START)
+    store.set_announcement_message_id(first, 77)
+
+    questions = store.questions(event_id)
+    assert [question.code for question in questions] == ["RM1", "KX2"]
+    assert questions[0].state.value == "open"
+    assert questions[0].announcement_message_id == 77
+    assert store.event_question(event_id, first) == questions[0]
+
+
+def test_store_questions_follow_other_connection(store):
+    event_id = _event(store)
+    question_id = _add_question(store, event_id, 1, "RM1")
+    assert store.questions(event_id)[0].state.value == "draft"
+
+    other = Store(store.path)
+    other.set_question_opened(question_id, START)
+    other.close()
+
+    assert store.questions(event_id)[0].state.value == "open"
+    assert store.event_question(event_id, question_id).state.value == "open"
+
+
+def test_store_questions_forget_rolled_back_write(store):
+    event_id = _event(store)
+    _add_question(store, event_id, 1, "RM1")
+
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            _add_question(store, event_id, 2, "KX2")
+            assert len(store.questions(event_id)) == 2
+            raise RuntimeError("roll back")
+
+    assert [question.code for question in store.questions(event_id)] == ["RM1"]
+    assert store.event_question(event_id, 999) is None

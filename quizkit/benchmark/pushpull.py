@@ -28,7 +28,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
-from telegram import Bot, Update
 
 from quizkit.benchmark.targets import BENCH_BOT, BENCH_CHANNEL_ID, BENCH_EVENT, BENCH_TOKEN, prepare_event
 from quizkit.benchmark.workload import write_workload
@@ -100,7 +99,6 @@ def _payloads(workload: Path, count: int) -> list[dict]:
 
 def _pull_single(emulator: Emulator, db_path: Path, backlog: int) -> float:
     store = Store(db_path)
-    bot = Bot(BENCH_TOKEN, base_url=emulator.base_url)
     engine = Engine.load(store, BENCH_EVENT)
     url = f"{emulator.base_url}{BENCH_TOKEN}"
     handled = 0
@@ -112,7 +110,7 @@ def _pull_single(emulator: Emulator, db_path: Path, backlog: int) -> float:
                 result = client.post(f"{url}/getUpdates", json={"offset": offset, "limit": 1, "timeout": 1}).json()
                 for data in result["result"]:
                     offset = data["update_id"] + 1
-                    incoming = to_incoming(Update.de_json(data, bot), datetime.now(timezone.utc))
+                    incoming = to_incoming(data, datetime.now(timezone.utc))
                     replies = engine.handle(incoming) if incoming is not None else []
                     for reply in replies:
                         client.post(f"{url}/sendMessage", json={"chat_id": reply.chat_id, "text": reply.text,

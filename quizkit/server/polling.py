@@ -10,12 +10,12 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import httpx
-from telegram import Bot, Update
+from telegram import Bot
 
 from quizkit.bot.telegram import masked_token
 from quizkit.errors import QuizkitError
 from quizkit.model import Outgoing
-from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, parse_update
+from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id
 
 logger = logging.getLogger("quizkit.server")
 
@@ -114,7 +114,7 @@ class Poller:
         if not isinstance(envelope, dict) or envelope.get("ok") is not True:
             description = envelope.get("description") if isinstance(envelope, dict) else None
             raise _Rejected(f"HTTP {response.status_code}: {description or 'no description'}")
-        return _Batch.parse(envelope.get("result"), self._bot, self._processor)
+        return _Batch.parse(envelope.get("result"), self._processor)
 
     async def _handle_batch(self, batch: "_Batch") -> int:
         """Store the batch's updates in order, send the replies of those stored, return the next offset."""
@@ -122,12 +122,12 @@ class Poller:
         replies: list[tuple[int, list[Outgoing]]] = []
         for update in batch.updates:
             try:
-                replies.append((update.update_id, self._processor.process(update)))
+                replies.append((update["update_id"], self._processor.process(update)))
             except StorageFailed:
                 # This update and the ones after it come again with the next getUpdates. The ones
                 # before it are stored, so their replies go out now and their stored copies are
                 # cleared: a refetched stored update is a duplicate and gets no second reply.
-                next_offset = update.update_id
+                next_offset = update["update_id"]
                 break
 
         await _send_per_chat(self._processor, replies)
@@ -137,15 +137,15 @@ class Poller:
 
 
 class _Batch:
-    """The parsed updates of one getUpdates result, and the highest update_id in that result."""
+    """The updates of one getUpdates result that have a valid update_id, and the highest update_id in that result."""
 
-    def __init__(self, updates: list[Update], last_update_id: int | None) -> None:
+    def __init__(self, updates: list[dict], last_update_id: int | None) -> None:
         self.updates = updates
         self.last_update_id = last_update_id
 
     @classmethod
-    def parse(cls, raw: object, bot: Bot, processor: UpdateProcessor) -> "_Batch":
-        updates: list[Update] = []
+    def parse(cls, raw: object, processor: UpdateProcessor) -> "_Batch":
+        updates: list[dict] = []
         last_update_id: int | None = None
         for data in raw if isinstance(raw, list) else []:
             update_id = data.get("update_id") if isinstance(data, dict) else None
@@ -153,9 +153,7 @@ class _Batch:
                 processor.reject(f"getUpdates returned an item without a valid update_id: {type(data).__name__}")
                 continue
             last_update_id = max(update_id, last_update_id or 0)
-            update = parse_update(data, bot, processor)
-            if update is not None:
-                updates.append(update)
+            updates.append(data)
         return cls(updates, last_update_id)
 
 

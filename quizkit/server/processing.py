@@ -6,15 +6,16 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter, TelegramError
 
 from quizkit.bot import to_incoming
 from quizkit.bot.incoming import MAX_ID, update_type
 from quizkit.engine import Engine
-from quizkit.model import CallbackAnswer, Outgoing, Reply
+from quizkit.model import CallbackAnswer, Incoming, Outgoing, Reply
 from quizkit.server._api_errors import ApiFailure, backoff_s, classify, retry_after_s
 from quizkit.server.traffic import Traffic
 
@@ -35,15 +36,6 @@ class StorageFailed(Exception):
 def is_update_id(value: object) -> bool:
     """Return True for a Telegram update_id: a positive int (bool excluded) that fits SQLite's INTEGER."""
     return type(value) is int and 0 < value <= MAX_ID
-
-
-def parse_update(data: dict, bot: Bot, processor: UpdateProcessor) -> Update | None:
-    """Return the python-telegram-bot Update for `data`, or None after counting it as rejected."""
-    try:
-        return Update.de_json(data, bot)
-    except Exception as error:  # noqa: BLE001 - python-telegram-bot raises many types on bad shapes
-        processor.reject(f"update {data.get('update_id')} malformed: {type(error).__name__}: {error}")
-        return None
 
 
 class _ThrottledWarning:
@@ -85,32 +77,29 @@ class UpdateProcessor:
         )
         self._rejected_warning = _ThrottledWarning("Update ignored: %s")
 
-    def process(self, update: Update) -> list[Outgoing]:
-        """Store `update`'s effects and return the replies to its chat.
+    def process(self, update: dict) -> list[Outgoing]:
+        """Store the effects of `update`, a decoded update object with a valid update_id, and return the replies to its chat.
 
         A redelivered update returns the replies stored with it that were not cleared (see
         `Engine.handle` with `replay`). Raises StorageFailed when the database is busy or failed
-        for now, so the update is not acknowledged and Telegram delivers it again. An update the rules cannot apply to (forged
-        field types, a bug) is logged and dropped, since retrying it would hold back its chat forever.
+        for now, so the update is not acknowledged and Telegram delivers it again. An update with
+        fields of the wrong type or missing is counted as rejected and dropped, and so is one the
+        rules cannot apply to (a bug), since retrying it would hold back its chat forever.
         """
-        try:
-            incoming = to_incoming(update, datetime.now(timezone.utc))
-        except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
-            self.reject(f"update {update.update_id} has an invalid shape: {type(error).__name__}: {error}")
-            return []
-        self._traffic.count(incoming.kind.value if incoming else update_type(update))
+        update_id = update["update_id"]
+        incoming = self._to_incoming(update, datetime.now(timezone.utc))
         if incoming is None:
             return []
 
         try:
             return self._engine.handle(incoming, replay=True)
         except sqlite3.OperationalError as error:
-            self._note_error(f"update {update.update_id}: storage failed: {error}")
-            self._storage_warning.log(f"update {update.update_id}: {error}")
+            self._note_error(f"update {update_id}: storage failed: {error}")
+            self._storage_warning.log(f"update {update_id}: {error}")
             raise StorageFailed(str(error)) from error
         except Exception as error:  # noqa: BLE001 - one bad update must not stop the event
-            self._note_error(f"update {update.update_id} dropped: {type(error).__name__}: {error}")
-            logger.warning("Update %s dropped after an error", update.update_id, exc_info=True)
+            self._note_error(f"update {update_id} dropped: {type(error).__name__}: {error}")
+            logger.warning("Update %s dropped after an error", update_id, exc_info=True)
             return []
 
     def forget_replies(self, update_id: int) -> None:
@@ -124,6 +113,44 @@ class UpdateProcessor:
         except sqlite3.OperationalError as error:
             self._note_error(f"update {update_id}: clearing its stored replies failed: {error}")
             self._storage_warning.log(f"update {update_id}: {error}")
+
+    def process_many(self, updates: Sequence[dict]) -> list[list[Outgoing]]:
+        """Store the effects of several updates in one transaction, as `process` does for one, and return their replies.
+
+        One commit for several updates is cheaper than one commit each. Raises StorageFailed for
+        all of them when the transaction fails, since none of them is stored then. An update
+        whose handling raises is dropped alone, as in `process`.
+        """
+        now = datetime.now(timezone.utc)
+        incomings = [self._to_incoming(update, now) for update in updates]
+        handled = [incoming for incoming in incomings if incoming is not None]
+        try:
+            results = iter(self._engine.handle_many(handled))
+        except sqlite3.OperationalError as error:
+            update_ids = ", ".join(str(update["update_id"]) for update in updates)
+            self._note_error(f"updates {update_ids}: storage failed: {error}")
+            self._storage_warning.log(f"updates {update_ids}: {error}")
+            raise StorageFailed(str(error)) from error
+
+        replies: list[list[Outgoing]] = []
+        for incoming in incomings:
+            result = [] if incoming is None else next(results)
+            if isinstance(result, Exception):
+                self._note_error(f"update {incoming.update_id} dropped: {type(result).__name__}: {result}")
+                logger.warning("Update %s dropped after an error", incoming.update_id, exc_info=result)
+                result = []
+            replies.append(result)
+        return replies
+
+    def _to_incoming(self, update: dict, now: datetime) -> Incoming | None:
+        # Returns None for an update the rules ignore or reject, after counting it.
+        try:
+            incoming = to_incoming(update, now)
+        except Exception as error:  # noqa: BLE001 - a forged shape must not stop the server
+            self.reject(f"update {update['update_id']} malformed: {type(error).__name__}: {error}")
+            return None
+        self._traffic.count(incoming.kind.value if incoming else update_type(update))
+        return incoming
 
     def reject(self, reason: str) -> None:
         """Count an update that is acknowledged but ignored because it is malformed or forged."""

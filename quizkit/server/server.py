@@ -323,7 +323,7 @@ class Server:
         self.port = listener.getsockname()[1]
 
         path = WEBHOOK_PATH
-        app = create_webhook_app(self._processor, bot, path, self._secret_token)
+        app = create_webhook_app(self._processor, path, self._secret_token)
         config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, timeout_keep_alive=75,
                                 **self._ssl)
         web_server = uvicorn.Server(config)

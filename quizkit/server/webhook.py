@@ -11,9 +11,8 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from telegram import Bot
-
-from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, method_call, parse_update
+from quizkit.server._group_commit import GroupCommit
+from quizkit.server.processing import StorageFailed, UpdateProcessor, is_update_id, method_call
 
 logger = logging.getLogger("quizkit.server")
 
@@ -25,7 +24,7 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_token: str) -> Starlette:
+def create_webhook_app(processor: UpdateProcessor, path: str, secret_token: str) -> Starlette:
     """Return the ASGI app serving POST `path` for updates and GET /healthz for monitors.
 
     An update is acknowledged with 200 only after its effects are committed. The first reply
@@ -34,6 +33,7 @@ def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_t
     out through the Bot API; the edit of a tapped message waits in the outbox.
     """
     background: set[asyncio.Task] = set()
+    group_commit = GroupCommit(processor)
 
     async def receive_update(request: Request) -> Response:
         offered = request.headers.get(SECRET_HEADER, "")
@@ -57,12 +57,8 @@ def create_webhook_app(processor: UpdateProcessor, bot: Bot, path: str, secret_t
         if not isinstance(data, dict) or not is_update_id(data.get("update_id")):
             processor.reject(f"webhook body is not an update ({type(data).__name__})")
             return Response(status_code=200)
-        update = parse_update(data, bot, processor)
-        if update is None:
-            return Response(status_code=200)
-
         try:
-            replies = processor.process(update)
+            replies = await group_commit.process(data)
         except StorageFailed:
             return PlainTextResponse("Storage failed; deliver again later", status_code=500)
 

@@ -61,6 +61,7 @@ class Database:
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
+        self._data_version: int | None = None
 
         self._connection = sqlite3.connect(
             self.path,
@@ -105,6 +106,7 @@ class Database:
                 self._depth -= 1
                 if self._depth == 0:
                     self._rollback()
+                    self._forget_cached()
                 raise
             self._depth -= 1
             if self._depth == 0:
@@ -119,6 +121,41 @@ class Database:
             self._connection.execute("ROLLBACK")
         except sqlite3.Error:
             logger.warning("Rolling back %s failed", self.path, exc_info=True)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Run the block inside the current transaction so that, if it raises, only its own statements roll back.
+
+        Raises StoreError outside `transaction()`.
+        """
+        with self._lock:
+            self._check_open()
+            if self._depth == 0:
+                raise StoreError("A savepoint needs an open transaction; use it inside store.transaction().")
+            self._connection.execute("SAVEPOINT quizkit_step")
+            try:
+                yield
+            except BaseException:
+                self._connection.execute("ROLLBACK TO quizkit_step")
+                self._connection.execute("RELEASE quizkit_step")
+                self._forget_cached()
+                raise
+            self._connection.execute("RELEASE quizkit_step")
+
+    def _forget_cached(self) -> None:
+        """Drop whatever a subclass caches from the database; called after each rollback."""
+
+    def _changed_elsewhere(self) -> bool:
+        """Return True when another connection committed a change since the last call.
+
+        SQLite's `PRAGMA data_version` changes only with commits of other connections, to this
+        file, so the writes of this Store never count.
+        """
+        with self._lock:
+            version = self._execute("PRAGMA data_version").fetchone()[0]
+            changed = version != self._data_version
+            self._data_version = version
+            return changed
 
     def reader(self) -> sqlite3.Connection:
         """Open a read-only connection to this database; see `connect_reader`."""

@@ -1,7 +1,8 @@
 """Reads and writes of quiz records: events, questions, participants, answers, updates and the outbox.
 
 Every method runs parameterised SQL on the shared connection. Callers group writes with
-`store.transaction()`; the engine commits one transaction per handled update.
+`store.transaction()`; the engine commits one transaction per handled update, or per group of
+updates with `Engine.handle_many`, where each update runs in its own savepoint.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from quizkit.errors import EventExists, OutboxItemNotFound
 from quizkit.model import (
@@ -151,6 +153,15 @@ class Store(Database):
     processes that only read can open `store.reader()` and never wait for the writer.
     """
 
+    def __init__(self, path: str | Path) -> None:
+        # Every event's questions in number order, read once and dropped at each write to the
+        # questions table, each rollback and each commit of another connection.
+        self._questions: dict[int, tuple[Question, ...]] = {}
+        super().__init__(path)
+
+    def _forget_cached(self) -> None:
+        self._questions.clear()
+
     # Events
 
     def insert_event(
@@ -217,6 +228,7 @@ class Store(Database):
         options: tuple[str, ...] = (),
         time_limit_s: float | None = None,
     ) -> Question:
+        self._questions.clear()
         cursor = self._execute(
             "INSERT INTO questions (event_id, number, code, kind, text, answers, state, created_at, options, "
             "time_limit_s) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
@@ -235,17 +247,35 @@ class Store(Database):
         return self.question_by_id(cursor.lastrowid)
 
     def questions(self, event_id: int) -> list[Question]:
-        rows = self._all("SELECT * FROM questions WHERE event_id = ? ORDER BY number", (event_id,))
-        return [_question(row) for row in rows]
+        """Return the event's questions in number order, from memory unless the table changed."""
+        return list(self._event_questions(event_id))
+
+    def _event_questions(self, event_id: int) -> tuple[Question, ...]:
+        with self._lock:
+            if self._changed_elsewhere():
+                self._questions.clear()
+            cached = self._questions.get(event_id)
+            if cached is None:
+                rows = self._all("SELECT * FROM questions WHERE event_id = ? ORDER BY number", (event_id,))
+                cached = self._questions[event_id] = tuple(_question(row) for row in rows)
+            return cached
 
     def question_by_id(self, question_id: int) -> Question:
         return _question(self._one("SELECT * FROM questions WHERE id = ?", (question_id,)))
+
+    def event_question(self, event_id: int, question_id: int) -> Question | None:
+        """Return the event's question with that id, from the same memory as `questions`."""
+        for question in self._event_questions(event_id):
+            if question.id == question_id:
+                return question
+        return None
 
     def next_question_number(self, event_id: int) -> int:
         row = self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM questions WHERE event_id = ?", (event_id,))
         return row[0]
 
     def set_question_opened(self, question_id: int, opened_at: datetime, deadline_at: datetime | None = None) -> None:
+        self._questions.clear()
         self._execute(
             "UPDATE questions SET state = 'open', opened_at = ?, deadline_at = ? WHERE id = ?",
             (to_text(opened_at), to_text(deadline_at), question_id),
@@ -263,12 +293,14 @@ class Store(Database):
         return [_question(row) for row in rows]
 
     def set_question_closed(self, question_id: int, closed_at: datetime, answers: tuple[str, ...]) -> None:
+        self._questions.clear()
         self._execute(
             "UPDATE questions SET state = 'closed', closed_at = ?, answers = ? WHERE id = ?",
             (to_text(closed_at), json.dumps(list(answers)), question_id),
         )
 
     def set_announcement_message_id(self, question_id: int, message_id: int) -> None:
+        self._questions.clear()
         self._execute(
             "UPDATE questions SET announcement_message_id = ? WHERE id = ?", (message_id, question_id)
         )

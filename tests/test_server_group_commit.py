@@ -1,0 +1,75 @@
+"""Group commit at the webhook: concurrent updates share a transaction, and each 200 follows its commit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+
+import httpx
+import pytest
+
+from quizkit.server import Server
+from tests.conftest import TOKEN
+
+SECRET = "group-secret"
+USERS = range(700000001, 700000041)
+
+
+@pytest.fixture
+def server(engine, emulator):
+    with Server(engine, TOKEN, api_url=emulator.base_url, rate_limit=False, secret_token=SECRET) as running:
+        running.call(engine.open_question, 1)
+        yield running
+
+
+def _update(update_id: int, user_id: int, text: str) -> bytes:
+    sender = {"id": user_id, "is_bot": False, "first_name": "Pupil"}
+    message = {"message_id": update_id, "date": 1700000000, "from": sender, "text": text,
+               "chat": {"id": user_id, "type": "private", "first_name": "Pupil"}}
+    return json.dumps({"update_id": update_id, "message": message}).encode()
+
+
+async def _post_all(url: str, bodies: list[bytes]) -> list[httpx.Response]:
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    limits = httpx.Limits(max_connections=len(bodies))
+    async with httpx.AsyncClient(trust_env=False, timeout=30, limits=limits) as client:
+        return await asyncio.gather(*(client.post(url, content=body, headers=headers) for body in bodies))
+
+
+def _stored(engine, sql: str) -> int:
+    with sqlite3.connect(engine.store.path) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_group_commit_concurrent_updates_each_answered(server, engine):
+    starts = [_update(5000 + index, user_id, "/start RM1") for index, user_id in enumerate(USERS)]
+    answers = [_update(6000 + index, user_id, "Rome") for index, user_id in enumerate(USERS)]
+
+    started = asyncio.run(_post_all(server.webhook_url, starts))
+    answered = asyncio.run(_post_all(server.webhook_url, answers + answers[:5]))
+
+    assert [response.status_code for response in started + answered] == [200] * 85
+    assert all(response.json()["method"] == "sendMessage" for response in started + answered[:40])
+    assert [response.json()["chat_id"] for response in answered[:40]] == list(USERS)
+    assert [response.content for response in answered[40:]] == [b""] * 5
+    assert server.call(engine.answer_count, 1) == 40
+    assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 80
+
+
+def test_group_commit_locked_database_fails_group(server, engine):
+    locker = sqlite3.connect(engine.store.path, timeout=0)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        bodies = [_update(7000 + index, user_id, "/start RM1") for index, user_id in enumerate(USERS[:3])]
+        # The store waits up to its busy timeout (5 s) for the lock before it gives up.
+        failed = asyncio.run(_post_all(server.webhook_url, bodies))
+    finally:
+        locker.rollback()
+        locker.close()
+
+    assert [response.status_code for response in failed] == [500] * 3
+    assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 0
+    retried = asyncio.run(_post_all(server.webhook_url, bodies))
+    assert [response.status_code for response in retried] == [200] * 3
+    assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 3
