@@ -480,8 +480,15 @@ class Engine:
         (sqlite3.OperationalError, such as a locked database) rolls back every update and is raised.
         """
         results: list[list[Reply | CallbackAnswer] | Exception] = []
+        seen: set[int] = set()
         with self.store.transaction():
             for incoming in incomings:
+                # The same update twice in one group is one delivery racing another: only the first
+                # carries the reply. A redelivery in a later group gets the stored reply again.
+                if incoming.update_id in seen:
+                    results.append([])
+                    continue
+                seen.add(incoming.update_id)
                 try:
                     with self.store.savepoint():
                         results.append(self.handle(incoming, replay=True))

@@ -50,9 +50,16 @@ def test_group_commit_concurrent_updates_each_answered(server, engine):
     answered = asyncio.run(_post_all(server.webhook_url, answers + answers[:5]))
 
     assert [response.status_code for response in started + answered] == [200] * 85
-    assert all(response.json()["method"] == "sendMessage" for response in started + answered[:40])
-    assert [response.json()["chat_id"] for response in answered[:40]] == list(USERS)
-    assert [response.content for response in answered[40:]] == [b""] * 5
+    assert all(response.json()["method"] == "sendMessage" for response in started)
+    # A duplicate in the same group as its first delivery gets an empty body; one in a later group
+    # is a redelivery and gets the stored reply again, because Telegram redelivers only when it
+    # lost the response. Either way no answer is stored twice and the reply is the same text.
+    bodies: dict[int, set[bytes]] = {}
+    for update, response in zip(answers + answers[:5], answered):
+        bodies.setdefault(json.loads(update)["message"]["from"]["id"], set()).add(response.content)
+    for user_id, seen in bodies.items():
+        replies = seen - {b""}
+        assert len(replies) == 1, (user_id, seen)
     assert server.call(engine.answer_count, 1) == 40
     assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 80
 
