@@ -127,9 +127,10 @@ class UpdateProcessor:
         try:
             results = iter(self._engine.handle_many(handled))
         except sqlite3.OperationalError as error:
-            update_ids = ", ".join(str(update["update_id"]) for update in updates)
-            self._note_error(f"updates {update_ids}: storage failed: {error}")
-            self._storage_warning.log(f"updates {update_ids}: {error}")
+            ids = ", ".join(str(update["update_id"]) for update in updates)
+            label = f"update {ids}" if len(updates) == 1 else f"updates {ids}"
+            self._note_error(f"{label}: storage failed: {error}")
+            self._storage_warning.log(f"{label}: {error}")
             raise StorageFailed(str(error)) from error
 
         replies: list[list[Outgoing]] = []

@@ -136,11 +136,21 @@ class Database:
             try:
                 yield
             except BaseException:
-                self._connection.execute("ROLLBACK TO quizkit_step")
-                self._connection.execute("RELEASE quizkit_step")
+                self._rollback_to_savepoint()
                 self._forget_cached()
                 raise
             self._connection.execute("RELEASE quizkit_step")
+
+    def _rollback_to_savepoint(self) -> None:
+        # After SQLITE_FULL and similar errors SQLite has already rolled back the whole transaction,
+        # savepoint included, so ROLLBACK TO would fail and hide the error that explains why.
+        if not self._connection.in_transaction:
+            return
+        try:
+            self._connection.execute("ROLLBACK TO quizkit_step")
+            self._connection.execute("RELEASE quizkit_step")
+        except sqlite3.Error:
+            logger.warning("Rolling back to a savepoint of %s failed", self.path, exc_info=True)
 
     def _forget_cached(self) -> None:
         """Drop whatever a subclass caches from the database; called after each rollback."""
