@@ -47,3 +47,18 @@ def test_workload_rejects_wrong_code_count(tmp_path):
 
     assert str(raised.value) == ("Profile 'codeweek2016' has 14 questions but 2 codes were given; "
                                  "create the event with the profile's questions first.")
+
+
+def test_floor_stacks_without_their_package_are_skipped(capsys, monkeypatch):
+    import importlib.util
+
+    from quizkit.benchmark.throughput import available_stacks
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "granian" else real_find_spec(name, *args))
+
+    stacks = available_stacks(("asgi-uvicorn", "asgi-granian"))
+
+    assert stacks == ["asgi-uvicorn"]
+    assert "floor asgi-granian skipped, because granian is not installed" in capsys.readouterr().err

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 
 STACKS = ("starlette-uvicorn-h11", "starlette-uvicorn", "asgi-uvicorn", "asgi-granian")
+# Stacks that need a package of the bench extra; the others run on quizkit's own dependencies.
+STACK_PACKAGES = {"asgi-granian": "granian"}
 
 
 async def raw_app(scope, receive, send) -> None:

@@ -7,12 +7,15 @@ until a step misses its rate, passes 100 ms at p99, has an error or loses an ans
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from quizkit.benchmark.floor import STACKS
+from quizkit.benchmark.floor import STACK_PACKAGES, STACKS
 from quizkit.benchmark.loadtest import Measurement, highest_sustained, measure, step_test
 from quizkit.benchmark.targets import (
     BENCH_BOT,
@@ -46,6 +49,19 @@ class ThroughputOptions:
     refinements: int = REFINEMENTS
 
 
+def available_stacks(stacks: Sequence[str]) -> list[str]:
+    """Return the floor stacks whose server package is installed; say on stderr which are skipped and why."""
+    available = []
+    for stack in stacks:
+        package = STACK_PACKAGES.get(stack)
+        if package is not None and importlib.util.find_spec(package) is None:
+            print(f"quizkit bench: floor {stack} skipped, because {package} is not installed; "
+                  f"pip install 'quizkit[bench]' adds it.", file=sys.stderr, flush=True)
+            continue
+        available.append(stack)
+    return available
+
+
 @dataclass
 class ThroughputResults:
     """Every run of the throughput part, grouped by server."""
@@ -64,7 +80,7 @@ def run_throughput(options: ThroughputOptions, folder: Path, report: Report) -> 
     codes = prepare_event(db_path)
     workload = write_workload(folder / "workload.tsv", codes)
 
-    floor = [_floor_run(stack, workload, options, folder, report) for stack in options.floor_stacks]
+    floor = [_floor_run(stack, workload, options, folder, report) for stack in available_stacks(options.floor_stacks)]
     with Emulator(open_private_chats=True) as emulator:
         emulator.add_bot(BENCH_TOKEN, BENCH_BOT)
         emulator.add_channel(BENCH_TOKEN, BENCH_CHANNEL_ID, "Quizkit benchmark")
