@@ -30,7 +30,7 @@ from quizkit._text import shorten
 from quizkit.errors import InvalidQuestion, QuestionStateError
 from quizkit.host import Host
 from quizkit.server import ServerNotRunning
-from quizkit.live import LiveSnapshot
+from quizkit.live import LiveQuestion, LiveSnapshot
 from quizkit.model import QuestionResult
 from quizkit.notebook import _html
 from quizkit.notebook.chart import Marker, RateChart
@@ -85,7 +85,7 @@ class Panel:
         self._known_states: dict[int, str] = {}
         self._confirmed: tuple[str, Callable[[], object]] | None = None
         self._shown: tuple[int, str] | None = None
-        self._answers_by_number: dict[int, tuple[str, ...]] = {}
+        self._questions_by_number: dict[int, LiveQuestion] = {}
         self._picked: int | None = None
         self._updating_picker = False
 
@@ -264,7 +264,7 @@ class Panel:
         columns = ("#", words["code"], words["text"], words["state"], words["answers"])
         _set(self.questions, _html.table(columns, rows, css_class="quizkit-questions"))
 
-        self._answers_by_number = {question.number: question.answers for question in snapshot.questions}
+        self._questions_by_number = {question.number: question for question in snapshot.questions}
         options = [(f"{number} · {code} · {state}", number) for number, code, _, state, _ in rows]
         if list(self.picker.options) != options:
             value = self.picker.value
@@ -498,7 +498,8 @@ class Panel:
         if self._updating_picker or number is None or number == self._picked:
             return
         self._picked = number
-        self.answer_box.value = " | ".join(self._answers_by_number.get(number, ()))
+        question = self._questions_by_number.get(number)
+        self.answer_box.value = " | ".join(question.answers) if question else ""
 
     def _on_launch(self, _button=None) -> None:
         number = self.picker.value
@@ -513,7 +514,8 @@ class Panel:
         if not answers:
             self.message.value = _warning(self.words["no_answer"].format(number=number))
             return
-        question = next((q for q in self.host.live(number, limit=0).questions if q.number == number), None)
+        # The picker lists only questions of the last refresh, so the question is known here.
+        question = self._questions_by_number.get(number)
         code = question.code if question else str(number)
         prompt = self.words["confirm_close"].format(number=number, code=code, answers=" / ".join(answers))
         self._ask(prompt, self.words["confirm"], self.words["close"], lambda: self.close(number, answers))
