@@ -1,7 +1,8 @@
 """quizkit: run live quiz events on Telegram from a Jupyter notebook.
 
-The public names are importable from here. `Server` and `Host` import python-telegram-bot and
-uvicorn only when they are first used, so analysts who need only the engine and the store import less.
+The public names are importable from here. `Server` and `Host` import python-telegram-bot and the
+webhook's HTTP server only when they are first used, so analysts who need only the engine and the
+store import less.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def _errors_logged(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("update_id", [True, 0, -5, 2.5, "7", None, 2**63])
+@pytest.mark.parametrize("update_id", [True, 0, -5, 2.5, "7", None, 2**63, 2**64, 2**70])
 def test_webhook_invalid_update_id_ignored(server, engine, caplog, update_id):
     response = _post(server, json.dumps(_message_update(update_id)))
 
@@ -67,6 +67,7 @@ def test_webhook_invalid_update_id_ignored(server, engine, caplog, update_id):
     ("no chat", _message_update(9006, chat=False)),
     ("user id over 64 bits", _message_update(9008, sender={"id": 2**63, "is_bot": False, "first_name": "Eve"})),
     ("chat id over 64 bits", _message_update(9009, chat={"id": -(2**63), "type": "private"})),
+    ("user id over 70 bits", _message_update(9019, sender={"id": 2**70, "is_bot": False, "first_name": "Eve"})),
     ("no date", {"update_id": 9007, "message": {"message_id": 1, "chat": {"id": 5, "type": "private"}, "text": "x"}}),
 ])
 def test_webhook_forged_field_types_ignored(server, engine, caplog, case, update):
@@ -108,6 +109,21 @@ def test_webhook_forged_shape_counted_rejected(server, engine, caplog, case, upd
     assert _stored_participants(engine) == 0, case
     assert engine.blocked_users() == [], case
     assert any("malformed" in record.getMessage() for record in caplog.records), case
+
+
+def test_webhook_lone_surrogates_become_replacement_characters(server, engine, caplog):
+    code = engine.question(1).code
+    _post(server, json.dumps(_message_update(9300, text=f"/start {code}")))
+    forged = {"id": ALICE.user_id, "is_bot": False, "first_name": "Al\udfffice"}
+
+    response = _post(server, json.dumps(_message_update(9301, sender=forged, text="Ro\ud800me")))
+
+    assert response.status_code == 200
+    assert "Ro\ufffdme" in response.json()["text"]
+    with sqlite3.connect(engine.store.path) as connection:
+        assert connection.execute("SELECT raw_text FROM answers").fetchall() == [("Ro\ufffdme",)]
+        assert connection.execute("SELECT first_name FROM participants").fetchall() == [("Al\ufffdice",)]
+    assert _errors_logged(caplog) == []
 
 
 def test_webhook_deeply_nested_json_is_bad_request(server, caplog):

@@ -10,6 +10,9 @@ import httpx
 import pytest
 
 from quizkit.server import Server
+from quizkit.server._group_commit import GroupCommit
+from quizkit.server.processing import StorageFailed, UpdateProcessor
+from quizkit.server.traffic import Traffic
 from tests.conftest import TOKEN
 
 SECRET = "group-secret"
@@ -64,20 +67,49 @@ def test_group_commit_concurrent_updates_each_answered(server, engine):
     assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 80
 
 
-def test_group_commit_locked_database_fails_group(server, engine):
+def test_group_commit_locked_database_fails_request(server, engine):
     # The server writes now and then on its own (traffic counters), so wait for its lock to take ours.
     locker = sqlite3.connect(engine.store.path, timeout=5)
     locker.execute("BEGIN IMMEDIATE")
+    body = _update(7000, USERS[0], "/start RM1")
     try:
-        bodies = [_update(7000 + index, user_id, "/start RM1") for index, user_id in enumerate(USERS[:3])]
         # The store waits up to its busy timeout (5 s) for the lock before it gives up.
-        failed = asyncio.run(_post_all(server.webhook_url, bodies))
+        failed = asyncio.run(_post_all(server.webhook_url, [body]))
     finally:
         locker.rollback()
         locker.close()
 
-    assert [response.status_code for response in failed] == [500] * 3
+    assert [response.status_code for response in failed] == [500]
     assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 0
-    retried = asyncio.run(_post_all(server.webhook_url, bodies))
-    assert [response.status_code for response in retried] == [200] * 3
+    retried = asyncio.run(_post_all(server.webhook_url, [body]))
+    assert [response.status_code for response in retried] == [200]
+    assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 1
+
+
+def test_group_commit_locked_database_fails_whole_group(engine):
+    # Updates submitted in one turn of the loop form one group; the HTTP clients above cannot
+    # guarantee that, so this drives GroupCommit directly with the real engine and database.
+    engine.open_question(1)
+    processor = UpdateProcessor(engine, bot=None, traffic=Traffic())
+    bodies = [json.loads(_update(7100 + index, user_id, "/start RM1")) for index, user_id in enumerate(USERS[:3])]
+
+    async def submit_all() -> list:
+        group_commit = GroupCommit(processor)
+        futures = [asyncio.get_running_loop().create_future() for _ in bodies]
+        for body, future in zip(bodies, futures):
+            group_commit.submit(body, future.set_result)
+        return await asyncio.gather(*futures)
+
+    locker = sqlite3.connect(engine.store.path, timeout=5)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes = asyncio.run(submit_all())
+    finally:
+        locker.rollback()
+        locker.close()
+
+    assert [type(outcome) for outcome in outcomes] == [StorageFailed] * 3
+    assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 0
+    stored = asyncio.run(submit_all())
+    assert [len(replies) for replies in stored] == [1, 1, 1]
     assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 3

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-STACKS = ("starlette-uvicorn-h11", "starlette-uvicorn", "asgi-uvicorn", "asgi-granian")
+STACKS = ("starlette-uvicorn-h11", "starlette-uvicorn", "asgi-uvicorn", "asgi-granian", "quizkit-http")
 # Stacks that need a package of the bench extra; the others run on quizkit's own dependencies.
 STACK_PACKAGES = {"asgi-granian": "granian"}
 
@@ -30,7 +30,7 @@ async def raw_app(scope, receive, send) -> None:
 
 
 def starlette_app():
-    """The same endpoint as a Starlette route, the framework quizkit's webhook uses."""
+    """The same endpoint as a Starlette route, the framework quizkit's webhook used before its own server."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -45,6 +45,9 @@ def starlette_app():
 
 def serve(stack: str, port: int) -> None:
     """Serve `stack` on 127.0.0.1:`port` until the process is stopped."""
+    if stack == "quizkit-http":
+        _serve_quizkit_http(port)
+        return
     if stack == "asgi-granian":
         from granian.constants import Interfaces
         from granian.server import Server
@@ -60,6 +63,30 @@ def serve(stack: str, port: int) -> None:
     http, loop = ("h11", "asyncio") if stack.endswith("-h11") else ("auto", "auto")
     uvicorn.run(app, host="127.0.0.1", port=port, http=http, loop=loop, log_level="warning", access_log=False,
                 lifespan="off")
+
+
+def _serve_quizkit_http(port: int) -> None:
+    # The HTTP server and event loop of `quizkit serve`'s webhook, with a handler that does nothing.
+    import asyncio
+    import socket
+
+    from quizkit.server._event_loop import new_event_loop
+    from quizkit.server._http import HttpServer, Response
+
+    empty = Response(200)
+
+    def do_nothing(request, respond) -> None:
+        respond(empty)
+
+    async def forever() -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        await HttpServer(do_nothing, max_body_bytes=1024 * 1024).start(listener)
+        await asyncio.Event().wait()
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(forever())
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 __all__ = ["SERVER_LOGGERS", "LogBuffer"]
 
 # Everything the server thread logs, with the lowest level the panel shows: quizkit's own lines from
-# INFO; python-telegram-bot, its HTTP client and uvicorn from WARNING, because httpx logs every
-# request at INFO, with the bot token in the URL.
+# INFO; python-telegram-bot, its HTTP client and uvicorn (which serves the emulator in a rehearsal)
+# from WARNING, because httpx logs every request at INFO, with the bot token in the URL.
 SERVER_LOGGERS = {
     "quizkit": logging.INFO,
     "telegram": logging.WARNING,

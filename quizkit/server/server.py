@@ -6,12 +6,11 @@ import asyncio
 import logging
 import secrets
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-import uvicorn
 
 from quizkit.bot import make_bot
 from quizkit.bot.telegram import TELEGRAM_API_URL, masked_token
@@ -19,12 +18,14 @@ from quizkit.engine import Engine
 from quizkit.errors import QuizkitError
 from quizkit.doctor import DoctorSettings
 from quizkit.log_redaction import hide_in_logs, mask_secrets
+from quizkit.server._event_loop import new_event_loop
+from quizkit.server._http import HttpServer
 from quizkit.server._lock import EventLock
 from quizkit.server.outbox import OutboxSender
 from quizkit.server.polling import Poller, sleep_or_stop
 from quizkit.server.processing import UpdateProcessor
 from quizkit.server.traffic import Traffic
-from quizkit.server.webhook import create_webhook_app
+from quizkit.server.webhook import MAX_BODY_BYTES, Webhook
 
 logger = logging.getLogger("quizkit.server")
 
@@ -125,7 +126,7 @@ class Server:
         self._drop_pending_updates = drop_pending_updates
         self._delete_webhook_on_stop = delete_webhook_on_stop
         self._certificate = certificate
-        self._ssl = {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile} if ssl_certfile else {}
+        self._ssl_files = (ssl_certfile, ssl_keyfile) if ssl_certfile else None
         self._rate_limit = rate_limit
         self._api_timeout_s = api_timeout_s
         self._thread: threading.Thread | None = None
@@ -278,7 +279,8 @@ class Server:
     # The server thread.
 
     def _run(self) -> None:
-        asyncio.run(self._main())
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(self._main())
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -286,15 +288,15 @@ class Server:
         bot = self._bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit,
                                    read_timeout_s=self._api_timeout_s)
         tasks: list[asyncio.Task] = []
-        web_server: uvicorn.Server | None = None
+        web_server: HttpServer | None = None
         poller: Poller | None = None
         try:
             await bot.initialize()
             self._processor = UpdateProcessor(self.engine, bot, self.traffic)
             self._outbox = OutboxSender(self.engine, bot)
             if self.transport == "webhook":
-                web_server, serving = await self._start_webhook(bot)
-                tasks.append(serving)
+                web_server = await self._listen()
+                await self._set_webhook(bot)
             else:
                 candidate = Poller(bot, self._processor, allowed_updates=ALLOWED_UPDATES,
                                    trust_env=self._api_url.startswith(TELEGRAM_API_URL))
@@ -314,7 +316,7 @@ class Server:
         await self._stopping.wait()
         await self._shutdown(bot, web_server, poller, tasks)
 
-    async def _start_webhook(self, bot) -> tuple[uvicorn.Server, asyncio.Task]:
+    async def _listen(self) -> HttpServer:
         # IPPROTO_TCP, not 0: asyncio turns on TCP_NODELAY only for sockets created with it, and
         # without it every response waits for the delayed ACK (about 40 ms).
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -323,19 +325,25 @@ class Server:
         self.port = listener.getsockname()[1]
 
         path = WEBHOOK_PATH
-        app = create_webhook_app(self._processor, path, self._secret_token)
-        config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, timeout_keep_alive=75,
-                                **self._ssl)
-        web_server = uvicorn.Server(config)
-        serving = asyncio.create_task(web_server.serve(sockets=[listener]), name="quizkit-webhook")
-        while not web_server.started:
-            if serving.done():
-                serving.result()
-            await asyncio.sleep(0.01)
+        webhook = Webhook(self._processor, path, self._secret_token)
+        web_server = HttpServer(webhook, max_body_bytes=MAX_BODY_BYTES, keep_alive_s=75,
+                                ssl_context=self._ssl_context())
+        await web_server.start(listener)
 
-        scheme = "https" if self._ssl else "http"
+        scheme = "https" if self._ssl_files else "http"
         base = self._public_url or f"{scheme}://{self._host}:{self.port}"
         self.webhook_url = base.rstrip("/") + path
+        return web_server
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if self._ssl_files is None:
+            return None
+        certfile, keyfile = self._ssl_files
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile, keyfile)
+        return context
+
+    async def _set_webhook(self, bot) -> None:
         await bot.set_webhook(
             self.webhook_url,
             secret_token=self._secret_token,
@@ -344,7 +352,6 @@ class Server:
             drop_pending_updates=self._drop_pending_updates,
             certificate=self._certificate,
         )
-        return web_server, serving
 
     async def _delete_webhook(self, bot) -> None:
         # Pending updates stay with Telegram, so a later server or poller still gets them.
@@ -392,7 +399,7 @@ class Server:
         if self._outbox is not None:
             self._outbox.wake()
         if web_server is not None:
-            web_server.should_exit = True
+            await web_server.stop()
         _, unfinished = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S) if tasks else (set(), set())
         for task in unfinished:
             logger.warning("Task %s did not finish within %.0f s of stopping; cancelling it",

@@ -1,0 +1,308 @@
+"""A small HTTP/1.1 server for the webhook, on httptools' parser and the event loop's transports.
+
+The webhook is the hot path of a live event, and a general server's per-request work showed in
+its profile: a task, ASGI messages and two socket writes per response, each write waking the
+client (see BENCHMARKS.md, "The webhook's own HTTP server"). This one hands each request to a
+handler that responds through a callback, now or after the group commit, and writes each response
+in one call.
+
+What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in order, one at a
+time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
+What it refuses, then closes the connection: malformed requests (400), upgrades (400), bodies over
+`max_body_bytes` (413), headers over MAX_HEAD_BYTES (431). An idle connection closes after
+`keep_alive_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import httptools
+
+logger = logging.getLogger("quizkit.server")
+
+# The request line and headers of one request, at most; Telegram's are well under 1 KiB.
+MAX_HEAD_BYTES = 64 * 1024
+# Requests a client may pipeline before the server stops reading from it until it catches up.
+MAX_QUEUED_REQUESTS = 16
+# How long stop() waits for requests already handed to the handler before closing connections.
+CLOSE_GRACE_S = 5.0
+
+
+@dataclass
+class Request:
+    """One parsed request: method and path as text, header names lower case, the whole body."""
+
+    method: str
+    path: str
+    headers: dict[bytes, bytes]
+    body: bytes = b""
+    keep_alive: bool = True
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the handler responds with: a status, a body and its content type, and any further headers."""
+
+    status: int
+    body: bytes = b""
+    content_type: bytes | None = None
+    headers: tuple[tuple[bytes, bytes], ...] = field(default_factory=tuple)
+
+
+# A handler gets the request and a function to call once with its response, at once or later.
+Handler = Callable[[Request, Callable[[Response], None]], None]
+
+
+class _Refused(Exception):
+    """Raised in a parser callback to stop parsing; the connection keeps the status and message."""
+
+
+class HttpServer:
+    """Serve `handler` on a listening socket until `stop()`."""
+
+    def __init__(self, handler: Handler, *, max_body_bytes: int, keep_alive_s: float = 75.0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self._handler = handler
+        self._max_body_bytes = max_body_bytes
+        self._keep_alive_s = keep_alive_s
+        self._ssl_context = ssl_context
+        self._server: asyncio.base_events.Server | None = None
+        self._connections: set[_Connection] = set()
+
+    async def start(self, listener) -> None:
+        """Start accepting connections on `listener`, a bound TCP socket."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._new_connection, sock=listener, ssl=self._ssl_context,
+                                                backlog=1024)
+
+    async def stop(self) -> None:
+        """Stop accepting, let requests already being handled get their responses, then close every connection."""
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._connections):
+            connection.close_when_idle()
+
+        waited = 0.0
+        while self._connections and waited < CLOSE_GRACE_S:
+            await asyncio.sleep(0.05)
+            waited += 0.05
+        for connection in list(self._connections):
+            logger.warning("Closing a webhook connection with a request still waiting for its response after %.0f s",
+                           CLOSE_GRACE_S)
+            connection.abort()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    def _new_connection(self) -> _Connection:
+        return _Connection(self)
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: parses requests, hands them to the handler in order, writes responses."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self._server = server
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._last_active = self._loop.time()
+        self._refusal: tuple[int, str] | None = None
+
+        self._url = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._head_bytes = 0
+        self._body: list[bytes] = []
+        self._body_bytes = 0
+
+        self._queued: deque[Request] = deque()
+        self._busy = False  # a request is with the handler and its response not yet written
+        self._paused_writing = False
+        self._paused_reading = False
+        self._closing = False
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        self._server._connections.add(self)
+        self._idle_timer = self._loop.call_later(self._server._keep_alive_s, self._close_if_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server._connections.discard(self)
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._closing = True
+        self._queued.clear()
+
+    def data_received(self, data: bytes) -> None:
+        self._last_active = self._loop.time()
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._refuse(HTTPStatus.BAD_REQUEST, "Upgrades are not served here")
+        except httptools.HttpParserError as error:
+            # An exception raised in a callback arrives wrapped in HttpParserCallbackError.
+            status, message = self._refusal or (HTTPStatus.BAD_REQUEST, f"Malformed HTTP request: {error}")
+            self._refuse(status, message)
+
+    def pause_writing(self) -> None:
+        self._paused_writing = True
+
+    def resume_writing(self) -> None:
+        self._paused_writing = False
+        self._next()
+
+    # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._head_bytes = 0
+        self._body = []
+        self._body_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._count_head(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
+        self._headers[name.lower()] = value
+
+    def on_headers_complete(self) -> None:
+        if self._parser.should_upgrade():
+            self._stop_parsing(HTTPStatus.BAD_REQUEST, "Upgrades (such as websockets) are not served here")
+        declared = self._headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self._server._max_body_bytes:
+            self._stop_parsing(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               f"Request body exceeds {self._server._max_body_bytes} bytes")
+        if self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport is not None:
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        if self._body_bytes > self._server._max_body_bytes:
+            self._stop_parsing(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               f"Request body exceeds {self._server._max_body_bytes} bytes")
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        path = self._url.split(b"?", 1)[0].decode("latin-1")
+        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        request = Request(self._parser.get_method().decode("latin-1"), path, self._headers, body,
+                          self._parser.should_keep_alive())
+        self._queued.append(request)
+        if len(self._queued) > MAX_QUEUED_REQUESTS and not self._paused_reading and self._transport is not None:
+            self._transport.pause_reading()
+            self._paused_reading = True
+        self._next()
+
+    # Requests and responses
+
+    def _next(self) -> None:
+        if self._busy or self._paused_writing or not self._queued or self._closing:
+            return
+        request = self._queued.popleft()
+        if self._paused_reading and len(self._queued) < MAX_QUEUED_REQUESTS // 2 and self._transport is not None:
+            self._transport.resume_reading()
+            self._paused_reading = False
+
+        self._busy = True
+        responded = False
+
+        def respond(response: Response) -> None:
+            nonlocal responded
+            if responded:
+                raise RuntimeError(f"{request.method} {request.path} already has its response")
+            responded = True
+            self._write(request, response)
+
+        try:
+            self._server._handler(request, respond)
+        except Exception:  # noqa: BLE001 - one request's bug must not take the connection down silently
+            logger.exception("Webhook handler failed on %s %s", request.method, request.path)
+            if not responded:
+                respond(Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"Internal Server Error", _TEXT))
+
+    def _write(self, request: Request, response: Response) -> None:
+        self._busy = False
+        if self._transport is None or self._transport.is_closing():
+            return
+        keep_alive = request.keep_alive and not self._closing
+        body = b"" if request.method == "HEAD" else response.body
+        self._transport.write(_head(response, len(response.body), keep_alive) + body)
+        self._last_active = self._loop.time()
+        if not keep_alive:
+            self._closing = True
+            self._transport.close()
+            return
+        self._next()
+
+    def _refuse(self, status: int, message: str) -> None:
+        # The parser is in an unknown state after an error, so the connection ends here.
+        logger.debug("Refusing a webhook request with %d: %s", status, message)
+        self._queued.clear()
+        self._closing = True
+        if self._transport is None or self._transport.is_closing():
+            return
+        if not self._busy:
+            response = Response(status, message.encode("utf-8", "replace"), _TEXT)
+            self._transport.write(_head(response, len(response.body), keep_alive=False) + response.body)
+        self._transport.close()
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._stop_parsing(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                               f"Request line and headers exceed {MAX_HEAD_BYTES} bytes")
+
+    def _stop_parsing(self, status: int, message: str) -> None:
+        self._refusal = (status, message)
+        raise _Refused(message)
+
+    # Closing
+
+    def close_when_idle(self) -> None:
+        """Close now if no request is with the handler, otherwise right after its response."""
+        self._closing = True
+        self._queued.clear()
+        if not self._busy and self._transport is not None:
+            self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _close_if_idle(self) -> None:
+        # One timer per connection, moved on to the last activity, instead of a new one per request.
+        idle_s = self._loop.time() - self._last_active
+        if idle_s >= self._server._keep_alive_s and not self._busy and self._transport is not None:
+            logger.debug("Closing a webhook connection idle for %.0f s", idle_s)
+            self._transport.close()
+            return
+        remaining_s = max(self._server._keep_alive_s - idle_s, 0.05)
+        self._idle_timer = self._loop.call_later(remaining_s, self._close_if_idle)
+
+
+_TEXT = b"text/plain; charset=utf-8"
+
+
+def _head(response: Response, length: int, keep_alive: bool) -> bytes:
+    status = HTTPStatus(response.status)
+    lines = [f"HTTP/1.1 {status.value} {status.phrase}\r\ncontent-length: {length}\r\n".encode("latin-1")]
+    if response.content_type is not None:
+        lines.append(b"content-type: " + response.content_type + b"\r\n")
+    for name, value in response.headers:
+        lines.append(name + b": " + value + b"\r\n")
+    if not keep_alive:
+        lines.append(b"connection: close\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines)

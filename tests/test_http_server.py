@@ -1,0 +1,314 @@
+"""quizkit's own HTTP/1.1 server for the webhook, spoken to over raw sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from quizkit.certificate import write_self_signed
+from quizkit.server._event_loop import new_event_loop
+from quizkit.server._http import MAX_HEAD_BYTES, HttpServer, Request, Response
+
+MAX_BODY = 1000
+
+
+class _Echo:
+    """A handler that responds with the method, path and body; /later responds 50 ms later, /boom raises."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+
+    def __call__(self, request: Request, respond) -> None:
+        self.requests.append(request)
+        if request.path == "/boom":
+            raise ValueError("handler bug")
+        body = f"{request.method} {request.path} ".encode() + request.body
+        response = Response(200, body, b"text/plain")
+        if request.path == "/later":
+            asyncio.get_running_loop().call_later(0.05, respond, response)
+        else:
+            respond(response)
+
+
+class _Running:
+    def __init__(self, handler, **options) -> None:
+        self.handler = handler
+        self._options = options
+        self._loop = new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.server: HttpServer | None = None
+        self.port = 0
+
+    def start(self) -> None:
+        self._thread.start()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        listener.bind(("127.0.0.1", 0))
+        self.port = listener.getsockname()[1]
+        self.server = HttpServer(self.handler, max_body_bytes=MAX_BODY, **self._options)
+        asyncio.run_coroutine_threadsafe(self.server.start(listener), self._loop).result(5)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(15)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+    def connect(self) -> socket.socket:
+        connection = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        _unread.pop(connection.fileno(), None)
+        return connection
+
+
+@pytest.fixture
+def running() -> Iterator[_Running]:
+    server = _Running(_Echo())
+    server.start()
+    yield server
+    server.stop()
+
+
+_unread: dict[int, bytes] = {}
+
+
+def _read_response(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    # Pipelined responses can arrive in one recv(): what follows this response is kept for the next call.
+    data = _unread.pop(connection.fileno(), b"")
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed before a whole head: {data!r}")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    length = int(headers["content-length"])
+    while len(rest) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the whole body")
+        rest += chunk
+    _unread[connection.fileno()] = rest[length:]
+    return status, headers, rest[:length]
+
+
+def _closed_by_server(connection: socket.socket) -> bool:
+    connection.settimeout(2)
+    try:
+        return connection.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def _post(path: str, body: bytes, extra: str = "") -> bytes:
+    return f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
+
+
+def test_keep_alive_connection_serves_several_requests(running):
+    with running.connect() as connection:
+        for index in range(3):
+            connection.sendall(_post("/a", f"body {index}".encode()))
+            status, headers, body = _read_response(connection)
+
+            assert status == 200
+            assert body == f"POST /a body {index}".encode()
+            assert headers["content-type"] == "text/plain"
+            assert "connection" not in headers
+
+
+def test_pipelined_requests_responded_in_order(running):
+    with running.connect() as connection:
+        connection.sendall(_post("/later", b"one") + _post("/now", b"two") + _post("/later", b"three"))
+
+        bodies = [_read_response(connection)[2] for _ in range(3)]
+
+    assert bodies == [b"POST /later one", b"POST /now two", b"POST /later three"]
+
+
+class _RecordingTransport(asyncio.Transport):
+    """Records each write() call; a socket would merge them, so the count is only visible here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def test_one_write_per_response():
+    # Head and body go out in one write, so the client wakes once per response, not twice.
+    async def serve_one() -> list[bytes]:
+        connection = HttpServer(_Echo(), max_body_bytes=MAX_BODY)._new_connection()
+        transport = _RecordingTransport()
+        connection.connection_made(transport)
+        connection.data_received(_post("/a", b"x"))
+        connection.connection_lost(None)
+        return transport.writes
+
+    writes = asyncio.run(serve_one())
+
+    assert len(writes) == 1
+    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert writes[0].endswith(b"\r\n\r\nPOST /a x")
+
+
+def test_chunked_body_is_joined(running):
+    request = (b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")
+    with running.connect() as connection:
+        connection.sendall(request)
+
+        assert _read_response(connection)[2] == b"POST /c abcdefg"
+
+
+def test_expect_continue_gets_100_then_the_response(running):
+    with running.connect() as connection:
+        connection.sendall(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        interim = connection.recv(65536)
+        connection.sendall(b"ok")
+
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        assert _read_response(connection)[2] == b"POST /e ok"
+
+
+def test_http_10_connection_closes_after_response(running):
+    with running.connect() as connection:
+        connection.sendall(b"POST /old HTTP/1.0\r\nContent-Length: 1\r\n\r\nz")
+        status, headers, body = _read_response(connection)
+
+        assert (status, body, headers["connection"]) == (200, b"POST /old z", "close")
+        assert _closed_by_server(connection)
+
+
+def test_connection_close_header_honoured(running):
+    with running.connect() as connection:
+        connection.sendall(_post("/bye", b"", "Connection: close\r\n"))
+
+        assert _read_response(connection)[1]["connection"] == "close"
+        assert _closed_by_server(connection)
+
+
+def test_head_request_gets_length_without_body(running):
+    with running.connect() as connection:
+        connection.sendall(b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n" + _post("/next", b"n"))
+        data = b""
+        while data.count(b"HTTP/1.1 200") < 2 or not data.endswith(b"POST /next n"):
+            data += connection.recv(65536)
+
+    first, _, second = data.partition(b"\r\n\r\n")
+    assert b"content-length: 8" in first  # "HEAD /h " is not sent, only its length
+    assert second.startswith(b"HTTP/1.1 200 OK")
+
+
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"NOT HTTP AT ALL\r\n\r\n", 400),
+    (b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+    (b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 400),
+    (_post("/big", b"x" * (MAX_BODY + 1)), 413),
+    (b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + b"3e9\r\n" + b"y" * 1001 + b"\r\n", 413),
+    (b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * (MAX_HEAD_BYTES + 1) + b"\r\n\r\n", 431),
+])
+def test_bad_request_refused_and_connection_closed(running, request_bytes, status):
+    with running.connect() as connection:
+        connection.sendall(request_bytes)
+        responded, headers, body = _read_response(connection)
+
+        assert responded == status, body
+        assert headers["connection"] == "close"
+        assert _closed_by_server(connection)
+    assert running.handler.requests == []
+
+
+def test_declared_oversize_refused_before_the_body_arrives(running):
+    with running.connect() as connection:
+        connection.sendall(f"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n".encode())
+
+        assert _read_response(connection)[0] == 413
+
+
+def test_handler_error_gets_500_and_serving_goes_on(running, caplog):
+    with running.connect() as connection:
+        connection.sendall(_post("/boom", b""))
+        status, _, _ = _read_response(connection)
+        connection.sendall(_post("/after", b"ok"))
+
+        assert status == 500
+        assert _read_response(connection)[2] == b"POST /after ok"
+    assert "handler bug" in caplog.text
+
+
+def test_client_hanging_up_mid_body_reaches_no_handler(running):
+    with running.connect() as connection:
+        connection.sendall(b"POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{}")
+    time.sleep(0.2)
+
+    with running.connect() as connection:
+        connection.sendall(_post("/fine", b""))
+        assert _read_response(connection)[0] == 200
+    assert [request.path for request in running.handler.requests] == ["/fine"]
+
+
+def test_idle_connection_closed_after_keep_alive():
+    server = _Running(_Echo(), keep_alive_s=0.3)
+    server.start()
+    try:
+        with server.connect() as connection:
+            connection.sendall(_post("/a", b""))
+            _read_response(connection)
+            time.sleep(0.8)
+
+            assert _closed_by_server(connection)
+    finally:
+        server.stop()
+
+
+def test_stop_lets_a_waiting_request_get_its_response():
+    server = _Running(_Echo())
+    server.start()
+    connection = server.connect()
+    try:
+        connection.sendall(_post("/later", b"last"))
+        time.sleep(0.01)
+        server.stop()
+
+        assert _read_response(connection)[2] == b"POST /later last"
+    finally:
+        connection.close()
+
+
+def test_tls_with_a_self_signed_certificate(tmp_path: Path):
+    files = write_self_signed("127.0.0.1", tmp_path / "cert.pem", tmp_path / "key.pem")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(files.cert_path, files.key_path)
+    server = _Running(_Echo(), ssl_context=context)
+    server.start()
+    try:
+        verify = ssl.create_default_context(cafile=str(files.cert_path))
+        response = httpx.post(f"https://127.0.0.1:{server.port}/tls", content=b"secure", verify=verify,
+                              trust_env=False, timeout=10)
+
+        assert response.status_code == 200
+        assert response.content == b"POST /tls secure"
+    finally:
+        server.stop()
+
+
+def test_server_loop_is_uvloop_where_installed():
+    uvloop = pytest.importorskip("uvloop")
+    loop = new_event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
