@@ -24,6 +24,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,7 +46,7 @@ UPDATE_DATE = 1_700_000_000
 class RunResult:
     updates: int
     cpu_s: float
-    statements: int
+    statements: Counter[str]
     answers_stored: int
     answers_sent: int
 
@@ -55,7 +56,7 @@ class RunResult:
 
     @property
     def statements_per_update(self) -> float:
-        return self.statements / self.updates
+        return self.statements.total() / self.updates
 
 
 def read_chains(workload_path: Path) -> list[list[str]]:
@@ -108,11 +109,10 @@ def run_once(folder: Path, group_size: int, rounds: int) -> RunResult:
     store = Store(db_path)
     try:
         engine = Engine.load(store, BENCH_EVENT)
-        statements = 0
+        statements: Counter[str] = Counter()
 
-        def count(_statement: str) -> None:
-            nonlocal statements
-            statements += 1
+        def count(statement: str) -> None:
+            statements[statement_kind(statement)] += 1
 
         store._connection.set_trace_callback(count)
         started = time.process_time()
@@ -126,6 +126,15 @@ def run_once(folder: Path, group_size: int, rounds: int) -> RunResult:
     finally:
         store.close()
     return RunResult(sum(len(group) for group in groups), cpu_s, statements, answers, workload.answers * rounds)
+
+
+def statement_kind(statement: str) -> str:
+    """Return the statement's verb and table, e.g. "INSERT INTO answers", so that values do not split the counts."""
+    words = statement.split()
+    for index, word in enumerate(words):
+        if word.upper() in ("FROM", "INTO", "UPDATE") and index + 1 < len(words):
+            return f"{words[0].upper()} {words[index + 1]}"
+    return " ".join(words[:2])
 
 
 def machine() -> str:
@@ -145,6 +154,8 @@ def main() -> int:
     parser.add_argument("--group", type=int, default=8, help="updates per handle_many call (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="times every participant plays per run (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="runs, each on a new database (default 3)")
+    parser.add_argument("--statements", action="store_true",
+                        help="after each run, list the statements per update by verb and table")
     args = parser.parse_args()
     if args.group < 1 or args.rounds < 1 or args.runs < 1:
         parser.error("--group, --rounds and --runs must be at least 1")
@@ -161,6 +172,9 @@ def main() -> int:
                 f"{result.answers_stored} of {result.answers_sent} answers stored, load average {load:.2f}",
                 flush=True,
             )
+            if args.statements:
+                for kind, number in result.statements.most_common():
+                    print(f"  {number / result.updates:7.3f}  {kind}")
     return 0
 
 

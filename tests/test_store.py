@@ -453,3 +453,50 @@ def test_store_questions_forget_rolled_back_write(store):
 
     assert [question.code for question in store.questions(event_id)] == ["RM1"]
     assert store.event_question(event_id, 999) is None
+
+
+def test_store_questions_read_data_version_once_per_transaction(store):
+    event_id = _event(store)
+    _add_question(store, event_id, 1, "RM1")
+    statements: list[str] = []
+    store._connection.set_trace_callback(statements.append)
+
+    with store.transaction():
+        store.questions(event_id)
+        store.questions(event_id)
+        store.event_question(event_id, 1)
+    store.questions(event_id)
+    store.questions(event_id)
+
+    assert statements.count("PRAGMA data_version") == 3
+
+
+def test_store_next_transaction_sees_other_connection(store):
+    event_id = _event(store)
+    question_id = _add_question(store, event_id, 1, "RM1")
+    with store.transaction():
+        assert store.questions(event_id)[0].state.value == "draft"
+
+    other = Store(store.path)
+    other.set_question_opened(question_id, START)
+    other.close()
+
+    with store.transaction():
+        assert store.questions(event_id)[0].state.value == "open"
+        assert store.event_question(event_id, question_id).state.value == "open"
+
+
+def test_store_rolled_back_transaction_reads_data_version_again(store):
+    event_id = _event(store)
+    question_id = _add_question(store, event_id, 1, "RM1")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.questions(event_id)
+            raise RuntimeError("roll back")
+
+    other = Store(store.path)
+    other.set_question_opened(question_id, START)
+    other.close()
+
+    with store.transaction():
+        assert store.questions(event_id)[0].state.value == "open"

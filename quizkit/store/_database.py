@@ -62,6 +62,8 @@ class Database:
         self._depth = 0
         self._closed = False
         self._data_version: int | None = None
+        # True once `_changed_elsewhere` has read data_version in the open write transaction.
+        self._data_version_read = False
 
         self._connection = sqlite3.connect(
             self.path,
@@ -99,17 +101,20 @@ class Database:
             self._check_open()
             if self._depth == 0:
                 self._connection.execute("BEGIN IMMEDIATE")
+                self._data_version_read = False
             self._depth += 1
             try:
                 yield
             except BaseException:
                 self._depth -= 1
                 if self._depth == 0:
+                    self._data_version_read = False
                     self._rollback()
                     self._forget_cached()
                 raise
             self._depth -= 1
             if self._depth == 0:
+                self._data_version_read = False
                 self._connection.execute("COMMIT")
 
     def _rollback(self) -> None:
@@ -159,12 +164,17 @@ class Database:
         """Return True when another connection committed a change since the last call.
 
         SQLite's `PRAGMA data_version` changes only with commits of other connections, to this
-        file, so the writes of this Store never count.
+        file, so the writes of this Store never count. Inside `transaction()` only the first call
+        reads it, and later calls return False: BEGIN IMMEDIATE holds the write lock until the
+        transaction ends, so no other connection can commit in between.
         """
         with self._lock:
+            if self._depth > 0 and self._data_version_read:
+                return False
             version = self._execute("PRAGMA data_version").fetchone()[0]
             changed = version != self._data_version
             self._data_version = version
+            self._data_version_read = self._depth > 0
             return changed
 
     def reader(self) -> sqlite3.Connection:
