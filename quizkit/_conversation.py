@@ -84,14 +84,17 @@ def find_question_by_code(store: Store, event: Event, typed: str) -> Question | 
 class Turn:
     """One incoming message from one participant, handled inside the engine's transaction."""
 
-    def __init__(self, store: Store, event: Event, incoming: Incoming, now: datetime) -> None:
+    def __init__(
+        self, store: Store, event: Event, incoming: Incoming, now: datetime, state: Conversation | None = None
+    ) -> None:
+        """Prepare the turn; `state` is the sender's stored conversation, read from the store when None."""
         self.store = store
         self.event = event
         self.incoming = incoming
         self.now = now
         self.user_id = incoming.sender.user_id
         self.texts = texts_for(incoming.sender.language_code, event.language)
-        self.state = store.conversation(event.id, self.user_id)
+        self.state = store.conversation(event.id, self.user_id) if state is None else state
         # The inline keyboard to show under the reply, set by the steps that ask for a choice.
         self.keyboard: tuple[tuple[InlineButton, ...], ...] = ()
 

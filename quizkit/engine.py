@@ -467,8 +467,8 @@ class Engine:
             text = group_chat_reply(self.store, self._event, incoming)
             return [] if text is None else [Reply(chat_id=incoming.chat_id, text=text)]
 
-        self.store.upsert_participant(self._event.id, incoming.sender, now)
-        turn = Turn(self.store, self._event, incoming, now)
+        conversation = self.store.upsert_participant(self._event.id, incoming.sender, now)
+        turn = Turn(self.store, self._event, incoming, now, conversation)
         text = turn.reply()
         return [Reply(chat_id=incoming.chat_id, text=text, keyboard=turn.keyboard)]
 

@@ -47,9 +47,10 @@ def test_handle_many_rolls_back_failing_update_alone(quiz, chat, store, monkeypa
     upsert = store.upsert_participant
 
     def failing_for_bruno(event_id, sender, seen_at):
-        upsert(event_id, sender, seen_at)
+        conversation = upsert(event_id, sender, seen_at)
         if sender.user_id == BRUNO.user_id:
             raise RuntimeError("rule failed for Bruno")
+        return conversation
 
     monkeypatch.setattr(store, "upsert_participant", failing_for_bruno)
     anna, bruno, carla = (chat.incoming(user, "/start KX1") for user in (ANNA, BRUNO, CARLA))
@@ -69,9 +70,10 @@ def test_handle_many_storage_failure_stores_nothing(quiz, chat, store, monkeypat
     upsert = store.upsert_participant
 
     def locked_for_bruno(event_id, sender, seen_at):
-        upsert(event_id, sender, seen_at)
+        conversation = upsert(event_id, sender, seen_at)
         if sender.user_id == BRUNO.user_id:
             raise sqlite3.OperationalError("database is locked")
+        return conversation
 
     monkeypatch.setattr(store, "upsert_participant", locked_for_bruno)
 

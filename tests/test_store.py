@@ -13,7 +13,7 @@ import pytest
 
 from quizkit.errors import EventExists, SchemaVersionError, StoreError
 from quizkit.model import Answer, Sender
-from quizkit.store import SCHEMA_VERSION, Store, connect_reader
+from quizkit.store import SCHEMA_VERSION, Conversation, Store, connect_reader
 
 START = datetime(2024, 10, 14, 18, 0, tzinfo=timezone.utc)
 
@@ -125,6 +125,21 @@ def test_store_insert_answer_once_per_question(store):
     assert store.insert_answer(event_id, first) is True
     assert store.insert_answer(event_id, second) is False
     assert store.answer(question.id, 7) == first
+
+
+def test_store_upsert_participant_returns_conversation(store):
+    event_id = _event(store)
+    question = store.insert_question(event_id, 1, "KX1", "text", "Capital?", ("Roma",), START)
+    stored = Conversation(question.id, "head_count", "Lupi")
+
+    new = store.upsert_participant(event_id, Sender(7, "Anna"), START)
+    store.set_conversation(event_id, 7, stored)
+    again = store.upsert_participant(event_id, Sender(7, "Anna", "Rossi", "anna"), START)
+
+    assert new == Conversation()
+    assert again == stored
+    assert store.participant(event_id, 7).last_name == "Rossi"
+    assert store.participant(event_id, 7).username == "anna"
 
 
 def test_store_mark_update_processed_once(store):

@@ -131,6 +131,10 @@ def _answer(row: sqlite3.Row) -> Answer:
     )
 
 
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(row["selected_question_id"], row["registration_step"], row["pending_team_name"])
+
+
 def _outbox_item(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
@@ -318,25 +322,34 @@ class Store(Database):
 
     # Participants
 
-    def upsert_participant(self, event_id: int, sender: Sender, seen_at: datetime) -> None:
-        """Insert the sender as a participant, or refresh the names Telegram sent this time."""
-        self._execute(
-            "INSERT INTO participants (event_id, user_id, first_name, last_name, username, language_code, "
-            "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (event_id, user_id) DO UPDATE SET first_name = excluded.first_name, "
-            "last_name = excluded.last_name, username = excluded.username, "
-            "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at",
-            (
-                event_id,
-                sender.user_id,
-                sender.first_name or "",
-                sender.last_name,
-                sender.username,
-                sender.language_code,
-                to_text(seen_at),
-                to_text(seen_at),
-            ),
-        )
+    def upsert_participant(self, event_id: int, sender: Sender, seen_at: datetime) -> Conversation:
+        """Insert the sender as a participant, or refresh the names Telegram sent this time.
+
+        Returns the participant's conversation as stored, which is empty for a new participant.
+        """
+        seen = to_text(seen_at)
+        with self._lock:
+            # RETURNING (SQLite 3.35 and later) saves a SELECT. fetchall() steps the statement to
+            # its end, so it holds no read on the table once this method returns.
+            rows = self._execute(
+                "INSERT INTO participants (event_id, user_id, first_name, last_name, username, language_code, "
+                "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (event_id, user_id) DO UPDATE SET first_name = excluded.first_name, "
+                "last_name = excluded.last_name, username = excluded.username, "
+                "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at "
+                "RETURNING selected_question_id, registration_step, pending_team_name",
+                (
+                    event_id,
+                    sender.user_id,
+                    sender.first_name or "",
+                    sender.last_name,
+                    sender.username,
+                    sender.language_code,
+                    seen,
+                    seen,
+                ),
+            ).fetchall()
+        return _conversation(rows[0])
 
     def participant(self, event_id: int, user_id: int) -> Participant | None:
         row = self._one(
@@ -356,7 +369,7 @@ class Store(Database):
         )
         if row is None:
             return Conversation()
-        return Conversation(row["selected_question_id"], row["registration_step"], row["pending_team_name"])
+        return _conversation(row)
 
     def set_conversation(self, event_id: int, user_id: int, conversation: Conversation) -> None:
         self._execute(
