@@ -117,6 +117,14 @@ class Database:
                 self._data_version_read = False
                 self._connection.execute("COMMIT")
 
+    @property
+    def transaction_depth(self) -> int:
+        """The number of `transaction()` blocks open: 0 outside any, 1 in the outermost.
+
+        Read it inside a `transaction()` block, where the lock keeps other threads out.
+        """
+        return self._depth
+
     def _rollback(self) -> None:
         # SQLite rolls back by itself after some errors, such as SQLITE_FULL ("database or disk is
         # full"); a ROLLBACK then fails and would replace the error that explains the failure.

@@ -496,14 +496,23 @@ class Store(Database):
 
     # Processed updates
 
-    def mark_update_processed(self, event_id: int, update_id: int, processed_at: datetime) -> bool:
-        """Record the update_id; return False when it was already recorded (a redelivered update)."""
+    def mark_update_processed(
+        self, event_id: int, update_id: int, processed_at: datetime, replies: str | None = None
+    ) -> bool:
+        """Record the update_id with its JSON replies; return False, changing nothing, when it was already recorded.
+
+        An update_id already recorded is a redelivered update.
+        """
         cursor = self._execute(
-            "INSERT INTO processed_updates (event_id, update_id, processed_at) VALUES (?, ?, ?) "
+            "INSERT INTO processed_updates (event_id, update_id, processed_at, replies) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            (event_id, update_id, to_text(processed_at)),
+            (event_id, update_id, to_text(processed_at), replies),
         )
         return cursor.rowcount == 1
+
+    def is_update_processed(self, event_id: int, update_id: int) -> bool:
+        row = self._one("SELECT 1 FROM processed_updates WHERE event_id = ? AND update_id = ?", (event_id, update_id))
+        return row is not None
 
     def set_update_replies(self, event_id: int, update_id: int, replies: str | None) -> None:
         """Store the JSON replies of a processed update, or clear them with None."""
