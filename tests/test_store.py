@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from quizkit.errors import EventExists, SchemaVersionError, StoreError
 from quizkit.model import Answer, Sender
 from quizkit.store import SCHEMA_VERSION, Conversation, Store, connect_reader
+from quizkit.store._database import to_text
 
 START = datetime(2024, 10, 14, 18, 0, tzinfo=timezone.utc)
 
@@ -515,3 +516,22 @@ def test_store_rolled_back_transaction_reads_data_version_again(store):
 
     with store.transaction():
         assert store.questions(event_id)[0].state.value == "open"
+
+
+def test_to_text_converts_to_utc_every_call():
+    rome = timezone(timedelta(hours=2))
+    local = datetime(2024, 10, 14, 20, 0, 0, 500, tzinfo=rome)
+
+    assert to_text(START) == "2024-10-14T18:00:00+00:00"
+    assert to_text(START) == "2024-10-14T18:00:00+00:00"
+    assert to_text(local) == "2024-10-14T18:00:00.000500+00:00"
+    assert to_text(local) == "2024-10-14T18:00:00.000500+00:00"
+    assert to_text(START + timedelta(seconds=1)) == "2024-10-14T18:00:01+00:00"
+    assert to_text(None) is None
+
+
+def test_to_text_rejects_naive_datetime():
+    to_text(START)
+
+    with pytest.raises(ValueError, match="has no time zone"):
+        to_text(START.replace(tzinfo=None))

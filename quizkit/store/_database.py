@@ -20,13 +20,25 @@ logger = logging.getLogger("quizkit.store")
 BUSY_TIMEOUT_MS = 5000
 
 
+# The last datetime that to_text formatted and its text. One update stores the same `now` in
+# several columns; a single tuple keeps the pair consistent when threads call to_text at once.
+_last_formatted: tuple[datetime | None, str] = (None, "")
+
+
 def to_text(moment: datetime | None) -> str | None:
     """Return an aware datetime as ISO 8601 text in UTC, the form stored in every time column."""
+    global _last_formatted
     if moment is None:
         return None
+    last_moment, last_text = _last_formatted
+    if moment is last_moment:
+        return last_text
     if moment.tzinfo is None:
         raise ValueError(f"Datetime {moment!r} has no time zone; pass an aware UTC datetime.")
-    return moment.astimezone(timezone.utc).isoformat()
+    utc = moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
+    text = utc.isoformat()
+    _last_formatted = (moment, text)
+    return text
 
 
 def to_datetime(text: str | None) -> datetime | None:
