@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from tests.engine_support import ANNA, BRUNO, CARLA, chat, clock, quiz, store  # noqa: F401  (pytest fixtures)
 
-# A typed first answer alone: BEGIN IMMEDIATE, the participant upsert with its conversation,
-# PRAGMA data_version for the questions in memory, the answer lookup and insert, the update_id
-# with its replies, COMMIT.
-TYPED_ANSWER_ALONE = 7
+# A typed first answer alone: BEGIN IMMEDIATE, the participant upsert that returns the
+# conversation, PRAGMA data_version for the questions in memory, the answer's INSERT, the
+# update_id's INSERT with the replies, COMMIT.
+TYPED_ANSWER_ALONE = 6
 # The same answer from three participants in one group adds SAVEPOINT and RELEASE for each,
 # and shares BEGIN, PRAGMA data_version and COMMIT.
-TYPED_ANSWERS_IN_GROUP_OF_THREE = 3 + 3 * 6
+TYPED_ANSWERS_IN_GROUP_OF_THREE = 3 + 3 * 5
 
 
 def _traced(store) -> list[str]:
@@ -35,6 +35,7 @@ def test_statements_typed_answer_alone(quiz, chat, store):
     assert len(statements) <= TYPED_ANSWER_ALONE, statements
     assert sum(statement.startswith("INSERT INTO processed_updates") for statement in statements) == 1
     assert not any(statement.startswith("UPDATE processed_updates") for statement in statements)
+    assert not any(statement.startswith("SELECT * FROM answers") for statement in statements)
 
 
 def test_statements_typed_answers_in_group(quiz, chat, store):
