@@ -75,10 +75,7 @@ def find_question_by_code(store: Store, event: Event, typed: str) -> Question | 
     key = normalise_code_input(typed)
     if not key:
         return None
-    for question in store.questions(event.id):
-        if question.code.upper() == key:
-            return question
-    return None
+    return store.event_question_by_code(event.id, key)
 
 
 class Turn:

@@ -535,3 +535,18 @@ def test_to_text_rejects_naive_datetime():
 
     with pytest.raises(ValueError, match="has no time zone"):
         to_text(START.replace(tzinfo=None))
+
+
+def test_store_event_question_by_code(store):
+    event_id = _event(store)
+    first = _add_question(store, event_id, 1, "RM1")
+    lower = _add_question(store, event_id, 2, "kx2")
+    assert store.event_question_by_code(event_id, "KX2").id == lower
+
+    later = _add_question(store, event_id, 3, "HT3")
+
+    assert store.event_question_by_code(event_id, "HT3").id == later
+    assert store.event_question_by_code(event_id, "RM1").id == first
+    assert store.event_question_by_code(event_id, "kx2") is None
+    assert store.event_question_by_code(event_id, "ZZ9") is None
+    assert store.event_question_by_code(_event(store, "other"), "RM1") is None

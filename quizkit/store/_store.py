@@ -70,6 +70,20 @@ class OutboxRecord:
     last_error: str | None
 
 
+@dataclass(frozen=True)
+class _EventQuestions:
+    """An event's questions in number order, with look-ups by id and by upper-case code."""
+
+    ordered: tuple[Question, ...]
+    by_id: dict[int, Question]
+    by_code: dict[str, Question]
+
+    @classmethod
+    def of(cls, ordered: tuple[Question, ...]) -> _EventQuestions:
+        by_id = {question.id: question for question in ordered}
+        return cls(ordered, by_id, {question.code.upper(): question for question in ordered})
+
+
 def _event(row: sqlite3.Row) -> Event:
     return Event(
         id=row["id"],
@@ -158,9 +172,9 @@ class Store(Database):
     """
 
     def __init__(self, path: str | Path) -> None:
-        # Every event's questions in number order, read once and dropped at each write to the
-        # questions table, each rollback and each commit of another connection.
-        self._questions: dict[int, tuple[Question, ...]] = {}
+        # Every event's questions, read once and dropped at each write to the questions table,
+        # each rollback and each commit of another connection.
+        self._questions: dict[int, _EventQuestions] = {}
         super().__init__(path)
 
     def _forget_cached(self) -> None:
@@ -252,16 +266,16 @@ class Store(Database):
 
     def questions(self, event_id: int) -> list[Question]:
         """Return the event's questions in number order, from memory unless the table changed."""
-        return list(self._event_questions(event_id))
+        return list(self._event_questions(event_id).ordered)
 
-    def _event_questions(self, event_id: int) -> tuple[Question, ...]:
+    def _event_questions(self, event_id: int) -> _EventQuestions:
         with self._lock:
             if self._changed_elsewhere():
                 self._questions.clear()
             cached = self._questions.get(event_id)
             if cached is None:
                 rows = self._all("SELECT * FROM questions WHERE event_id = ? ORDER BY number", (event_id,))
-                cached = self._questions[event_id] = tuple(_question(row) for row in rows)
+                cached = self._questions[event_id] = _EventQuestions.of(tuple(_question(row) for row in rows))
             return cached
 
     def question_by_id(self, question_id: int) -> Question:
@@ -269,10 +283,14 @@ class Store(Database):
 
     def event_question(self, event_id: int, question_id: int) -> Question | None:
         """Return the event's question with that id, from the same memory as `questions`."""
-        for question in self._event_questions(event_id):
-            if question.id == question_id:
-                return question
-        return None
+        return self._event_questions(event_id).by_id.get(question_id)
+
+    def event_question_by_code(self, event_id: int, code: str) -> Question | None:
+        """Return the event's question whose code, upper-cased, is `code`, from the same memory as `questions`.
+
+        The schema keeps codes unique per event regardless of case (COLLATE NOCASE).
+        """
+        return self._event_questions(event_id).by_code.get(code)
 
     def next_question_number(self, event_id: int) -> int:
         row = self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM questions WHERE event_id = ?", (event_id,))
