@@ -2,7 +2,8 @@
 
 Every method runs parameterised SQL on the shared connection. Callers group writes with
 `store.transaction()`; the engine commits one transaction per handled update, or per group of
-updates with `Engine.handle_many`, where each update runs in its own savepoint.
+updates with `Engine.handle_many`, where each update of a group of several runs in its own
+savepoint.
 """
 
 from __future__ import annotations
