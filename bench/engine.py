@@ -3,12 +3,12 @@
     .venv/bin/python bench/engine.py [--group 8] [--rounds 3] [--runs 3]
 
 No HTTP and no server: this process creates the benchmark event in a new SQLite file
-(`quizkit.benchmark.targets.prepare_event`), writes the codeweek2016 workload that wrk sends
-(`quizkit.benchmark.workload.write_workload`), turns its templates into updates and then into
-engine input, and hands them to `Engine.handle_many` in groups of `--group`. As in load.lua, the
-participants play in turn, `--group` at a time, so a group contains one step of each of
-`--group` participants, and a participant plays all of their steps in order. Each round plays every
-participant of the workload again under new user ids.
+(`quizkit.benchmark.targets.prepare_event`) and writes the codeweek2016 workload that wrk sends
+(`quizkit.benchmark.workload.write_workload`). It turns the workload's templates into updates and
+then into engine input, and hands them to `Engine.handle_many` in groups of `--group`. As in
+load.lua, the participants play in turn, `--group` at a time, so a group contains one step of each
+of `--group` participants, and a participant plays all of their steps in order. Each round plays
+every participant of the workload again under new user ids.
 
 Only the `handle_many` calls are timed, with `time.process_time` (CPU time of this process).
 Statements are counted in a separate pass of one round with SQLite's trace callback, which sees

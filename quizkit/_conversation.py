@@ -84,7 +84,7 @@ class Turn:
     def __init__(
         self, store: Store, event: Event, incoming: Incoming, now: datetime, state: Conversation | None = None
     ) -> None:
-        """Prepare the turn; `state` is the sender's stored conversation, read from the store when None."""
+        """Prepare the turn. `state` is the sender's stored conversation, read from the store when None."""
         self.store = store
         self.event = event
         self.incoming = incoming

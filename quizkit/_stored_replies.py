@@ -7,7 +7,7 @@ import json
 from quizkit.model import CallbackAnswer, InlineButton, Outgoing, Reply
 
 
-# json.dumps builds a new encoder for every call with ensure_ascii=False; this one is built once.
+# json.dumps builds a new encoder on every call with ensure_ascii=False, so this one is built once.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 

@@ -464,9 +464,11 @@ class Engine:
         """Apply the update, then record its update_id with its replies in one INSERT.
 
         Must run in a transaction or savepoint of its own. A redelivered update is applied again
-        before its INSERT finds the update_id, so `_Redelivered` is raised to roll its effects back,
-        carrying what `handle` returns for it. The redelivery case costs more, but it is rare, and a
-        fresh update saves the UPDATE that stored its replies after the update_id.
+        before its INSERT finds the update_id. `_Redelivered` then rolls those effects back and
+        carries what `handle` returns for it. A redelivery costs more so, but redeliveries are rare,
+        and each fresh update saves the UPDATE that stored its replies after the update_id.
+        NOTE: log lines written while a redelivery is applied again (a user noticed blocking the
+        bot) stay, although its effects roll back.
         """
         try:
             replies = self._apply(incoming, now)

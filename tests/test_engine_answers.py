@@ -134,7 +134,7 @@ def test_answer_punctuation_only_asks_for_text(quiz, chat):
     assert chat.send(ANNA, "Roma") == RECEIVED_KX1_ROMA
 
 
-def test_answer_punctuation_only_after_answering_repeats_first(quiz, chat):
+def test_answer_punctuation_after_answering_repeats_first(quiz, chat):
     quiz.open_question(1)
     chat.answer(ANNA, "KX1", "Roma")
 

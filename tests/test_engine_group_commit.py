@@ -92,7 +92,7 @@ def test_savepoint_outside_transaction_raises(store):
             pass
 
 
-def test_handle_many_failing_update_alone_stores_nothing(quiz, chat, store, monkeypatch):
+def test_handle_many_failing_single_update(quiz, chat, store, monkeypatch):
     quiz.open_question(1)
 
     def failing(event_id, sender, seen_at):

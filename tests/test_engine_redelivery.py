@@ -122,7 +122,7 @@ def test_redelivery_replays_when_rules_now_fail(quiz, chat, clock, store, monkey
     assert quiz.answer_count(1) == 1
 
 
-def test_redelivery_inside_caller_transaction_keeps_caller_writes(quiz, chat, clock, store):
+def test_redelivery_in_caller_transaction_keeps_writes(quiz, chat, clock, store):
     quiz.open_question(1)
     chat.send(ANNA, "/start KX1")
     answer = chat.incoming(ANNA, "Roma")

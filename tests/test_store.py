@@ -471,7 +471,7 @@ def test_store_questions_forget_rolled_back_write(store):
     assert store.event_question(event_id, 999) is None
 
 
-def test_store_questions_read_data_version_once_per_transaction(store):
+def test_store_data_version_once_per_transaction(store):
     event_id = _event(store)
     _add_question(store, event_id, 1, "RM1")
     statements: list[str] = []
@@ -502,7 +502,7 @@ def test_store_next_transaction_sees_other_connection(store):
         assert store.event_question(event_id, question_id).state.value == "open"
 
 
-def test_store_rolled_back_transaction_reads_data_version_again(store):
+def test_store_rollback_rereads_data_version(store):
     event_id = _event(store)
     question_id = _add_question(store, event_id, 1, "RM1")
     with pytest.raises(RuntimeError):

@@ -20,8 +20,8 @@ logger = logging.getLogger("quizkit.store")
 BUSY_TIMEOUT_MS = 5000
 
 
-# The last datetime that to_text formatted and its text. One update stores the same `now` in
-# several columns; a single tuple keeps the pair consistent when threads call to_text at once.
+# The last datetime that to_text formatted, with its text. One update stores the same `now` in
+# several columns. A single tuple keeps the pair consistent when threads call to_text at once.
 _last_formatted: tuple[datetime | None, str] = (None, "")
 
 

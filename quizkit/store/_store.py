@@ -349,7 +349,7 @@ class Store(Database):
         seen = to_text(seen_at)
         with self._lock:
             # RETURNING (SQLite 3.35 and later) saves a SELECT. fetchall() steps the statement to
-            # its end, so it holds no read on the table once this method returns.
+            # its end, so the statement is finished when this method returns.
             rows = self._execute(
                 "INSERT INTO participants (event_id, user_id, first_name, last_name, username, language_code, "
                 "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
