@@ -1,6 +1,6 @@
 """How many SQL statements the engine runs per update: a guard against slow regressions, not a timing.
 
-The counts come from SQLite's trace callback, which sees every statement of the store's
+The counts come from SQLite's trace callback, which receives every statement of the store's
 connection, BEGIN and COMMIT included. Raise a limit only with a measurement that justifies it.
 """
 
