@@ -11,9 +11,9 @@ of `--group` participants, and a participant plays all of their steps in order. 
 every participant of the workload again under new user ids.
 
 Only the `handle_many` calls are timed, with `time.process_time` (CPU time of this process).
-Statements are counted in a separate pass of one round with SQLite's trace callback, which receives
-every statement that the connection runs, BEGIN and COMMIT included. Each pass uses a new
-database file.
+Statements are counted in a separate pass of one round with SQLite's trace callback, which
+receives every statement that the connection runs, BEGIN and COMMIT included. Each pass uses a
+new database file.
 """
 
 from __future__ import annotations
