@@ -75,23 +75,23 @@ def find_question_by_code(store: Store, event: Event, typed: str) -> Question | 
     key = normalise_code_input(typed)
     if not key:
         return None
-    for question in store.questions(event.id):
-        if question.code.upper() == key:
-            return question
-    return None
+    return store.event_question_by_code(event.id, key)
 
 
 class Turn:
     """One incoming message from one participant, handled inside the engine's transaction."""
 
-    def __init__(self, store: Store, event: Event, incoming: Incoming, now: datetime) -> None:
+    def __init__(
+        self, store: Store, event: Event, incoming: Incoming, now: datetime, state: Conversation | None = None
+    ) -> None:
+        """Prepare the turn. `state` is the sender's stored conversation, read from the store when None."""
         self.store = store
         self.event = event
         self.incoming = incoming
         self.now = now
         self.user_id = incoming.sender.user_id
         self.texts = texts_for(incoming.sender.language_code, event.language)
-        self.state = store.conversation(event.id, self.user_id)
+        self.state = store.conversation(event.id, self.user_id) if state is None else state
         # The inline keyboard to show under the reply, set by the steps that ask for a choice.
         self.keyboard: tuple[tuple[InlineButton, ...], ...] = ()
 
@@ -181,9 +181,15 @@ class Turn:
 
     def _answer_or_code(self, text: str) -> str:
         question = self._selected_question()
+        # Most texts sent here are first answers, so the INSERT comes first: it changes nothing when
+        # the participant already answered, and only then is their first answer read.
+        answer = self._new_answer(question, text)
+        if answer is not None and self.store.insert_answer(self.event.id, answer):
+            return self._answer_stored(question, answer, text)
+
         existing = self.store.answer(question.id, self.user_id)
         if existing is None:
-            return self._record_answer(question, text)
+            return self._not_an_answer(question, text)
 
         # After the first answer, a text that is another question's code moves on to that question.
         other = find_question_by_code(self.store, self.event, text)
@@ -191,16 +197,16 @@ class Turn:
             return self._select_question(other)
         return self.texts.already_answered(question, existing.raw_text.strip())
 
-    def _record_answer(self, question: Question, text: str) -> str:
+    def _new_answer(self, question: Question, text: str) -> Answer | None:
+        """Return the answer that `text` gives to `question`, or None when it is no valid answer."""
         normalised = normalise(text)
         if not normalised:
-            return self.texts.send_text(question)
+            return None
         raw_text = self.incoming.text or text
         if question.kind == "choice":
             index = match_option(text, question.options)
             if index is None:
-                self._offer_options(question)
-                return self.texts.choose_option(question)
+                return None
             raw_text = text = question.options[index]
             normalised = normalise(text)
 
@@ -209,26 +215,32 @@ class Turn:
         # deadline is compared with received_at instead.
         late = is_late(question, self.incoming.received_at)
         correct = is_correct(text, question.answers, question.kind) if late else None
-        self.store.insert_answer(
-            self.event.id,
-            Answer(
-                question_id=question.id,
-                user_id=self.user_id,
-                update_id=self.incoming.update_id,
-                raw_text=raw_text,
-                normalised=normalised,
-                sent_at=self.incoming.sent_at,
-                received_at=self.incoming.received_at,
-                late=late,
-                correct=correct,
-                score=0 if late else None,
-            ),
+        return Answer(
+            question_id=question.id,
+            user_id=self.user_id,
+            update_id=self.incoming.update_id,
+            raw_text=raw_text,
+            normalised=normalised,
+            sent_at=self.incoming.sent_at,
+            received_at=self.incoming.received_at,
+            late=late,
+            correct=correct,
+            score=0 if late else None,
         )
 
-        if late:
+    def _answer_stored(self, question: Question, answer: Answer, text: str) -> str:
+        if answer.late:
             result = compute_result(self.store, question, self.event.podium_size)
-            return self.texts.late_answer(question, bool(correct), result)
-        return self.texts.answer_received(question, text)
+            return self.texts.late_answer(question, bool(answer.correct), result)
+        # A choice answer shows the option it chose, a typed answer the text as typed.
+        return self.texts.answer_received(question, answer.raw_text if question.kind == "choice" else text)
+
+    def _not_an_answer(self, question: Question, text: str) -> str:
+        """Return the reply to a text that is empty once normalised, or that names no option of a choice question."""
+        if question.kind == "choice" and normalise(text):
+            self._offer_options(question)
+            return self.texts.choose_option(question)
+        return self.texts.send_text(question)
 
     def _selected_question(self) -> Question:
         question_id = self.state.selected_question_id

@@ -7,11 +7,15 @@ import json
 from quizkit.model import CallbackAnswer, InlineButton, Outgoing, Reply
 
 
+# json.dumps builds a new encoder on every call with ensure_ascii=False, so this one is built once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def encode_replies(replies: list[Outgoing]) -> str | None:
     """Return `replies` as JSON text for the processed_updates table, or None when there are none."""
     if not replies:
         return None
-    return json.dumps([_encode(reply) for reply in replies], ensure_ascii=False)
+    return _ENCODER.encode([_encode(reply) for reply in replies])
 
 
 def decode_replies(text: str | None) -> list[Outgoing]:

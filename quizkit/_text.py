@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["display_text", "is_invisible", "remove_invisible", "visible_length"]
+__all__ = ["display_text", "has_invisible", "is_invisible", "remove_invisible", "visible_length"]
 
 # Hangul fillers: letters (category Lo) that render as blank space, so a Cf filter alone lets them
 # make a name look empty.
@@ -26,26 +26,42 @@ ZERO_WIDTH_JOINERS = frozenset("\u200c\u200d")
 # U+1F3F4 WAVING BLACK FLAG followed by tag characters U+E0020-U+E007F spells a subdivision flag.
 TAG_CHARACTERS = range(0xE0020, 0xE0080)
 
+# A str.translate table that deletes "!" to "~", the printable ASCII characters other than space.
+# None of them is invisible or whitespace, so the functions below look only at what is left, which
+# for most typed text is a few spaces.
+_WITHOUT_PRINTABLE_ASCII = dict.fromkeys(range(0x21, 0x7F))
+
 
 def is_invisible(character: str) -> bool:
     """Return whether one character is a format or control character, or a blank letter.
 
     Whitespace controls such as tab and newline are not invisible, because they separate words.
     """
+    if " " <= character <= "~":
+        return False
     category = unicodedata.category(character)
     if category == "Cc":
         return not character.isspace()
     return category == "Cf" or character in BLANK_LETTERS
 
 
+def has_invisible(text: str) -> bool:
+    """Return whether `text` contains an invisible character."""
+    return any(map(is_invisible, text.translate(_WITHOUT_PRINTABLE_ASCII)))
+
+
 def remove_invisible(text: str) -> str:
     """Return `text` without its invisible characters."""
+    if not has_invisible(text):
+        return text
     return "".join(character for character in text if not is_invisible(character))
 
 
 def visible_length(text: str) -> int:
     """Return the number of characters in `text` that are neither invisible nor whitespace."""
-    return sum(1 for character in text if not is_invisible(character) and not character.isspace())
+    rest = text.translate(_WITHOUT_PRINTABLE_ASCII)
+    hidden = sum(1 for character in rest if character.isspace() or is_invisible(character))
+    return len(text) - hidden
 
 
 def display_text(text: str) -> str:
@@ -58,6 +74,8 @@ def display_text(text: str) -> str:
     name cannot reverse the text after it.
     """
     words = " ".join(text.split())
+    if not has_invisible(words):
+        return words
     shown: list[str] = []
     for index, character in enumerate(words):
         if _keeps_format_character(words, index, shown) or not is_invisible(character):

@@ -88,6 +88,17 @@ MAX_QUESTION_CHARS = 3500
 _BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
 
 
+class _Redelivered(Exception):
+    """Raised inside a redelivered update's transaction or savepoint, so that what handling it changed rolls back.
+
+    `replies` is what `Engine.handle` returns for the redelivery.
+    """
+
+    def __init__(self, replies: list[Reply | CallbackAnswer]) -> None:
+        super().__init__("update already processed")
+        self.replies = replies
+
+
 def utc_now() -> datetime:
     """Return the current time as an aware UTC datetime; the default clock."""
     return datetime.now(timezone.utc)
@@ -438,15 +449,47 @@ class Engine:
         outbox.
         """
         now = self._now()
-        with self.store.transaction():
-            if not self.store.mark_update_processed(self._event.id, incoming.update_id, now):
-                if not replay:
-                    return []
-                return decode_replies(self.store.update_replies(self._event.id, incoming.update_id))
-            self._prune_processed_updates(now)
+        try:
+            with self.store.transaction():
+                # The outermost transaction rolls back by itself, so only a caller's transaction
+                # around this one needs a savepoint for this update's statements.
+                if self.store.transaction_depth == 1:
+                    return self._handle_once(incoming, replay, now)
+                with self.store.savepoint():
+                    return self._handle_once(incoming, replay, now)
+        except _Redelivered as redelivered:
+            return redelivered.replies
+
+    def _handle_once(self, incoming: Incoming, replay: bool, now: datetime) -> list[Reply | CallbackAnswer]:
+        """Apply the update, then record its update_id with its replies in one INSERT.
+
+        Must run in a transaction or savepoint of its own. A redelivered update is applied again
+        before its INSERT finds the update_id. `_Redelivered` then rolls those effects back and
+        carries what `handle` returns for it. A redelivery costs more so, but redeliveries are rare,
+        and each fresh update saves the UPDATE that stored its replies after the update_id.
+        NOTE: log lines written while a redelivery is applied again (a user noticed blocking the
+        bot) stay, although its effects roll back.
+        """
+        try:
             replies = self._apply(incoming, now)
-            self.store.set_update_replies(self._event.id, incoming.update_id, encode_replies(replies))
+        except sqlite3.OperationalError:
+            raise
+        except Exception:
+            # Applied again on today's state, a redelivered update may fail where its first
+            # handling succeeded; it still gets what its first handling stored.
+            if self.store.is_update_processed(self._event.id, incoming.update_id):
+                raise _Redelivered(self._stored_replies(incoming.update_id, replay)) from None
+            raise
+
+        if not self.store.mark_update_processed(self._event.id, incoming.update_id, now, encode_replies(replies)):
+            raise _Redelivered(self._stored_replies(incoming.update_id, replay))
+        self._prune_processed_updates(now)
         return replies
+
+    def _stored_replies(self, update_id: int, replay: bool) -> list[Reply | CallbackAnswer]:
+        if not replay:
+            return []
+        return decode_replies(self.store.update_replies(self._event.id, update_id))
 
     def forget_replies(self, update_id: int) -> None:
         """Clear the stored replies of `update_id` just before sending them, so no redelivery repeats them.
@@ -467,8 +510,8 @@ class Engine:
             text = group_chat_reply(self.store, self._event, incoming)
             return [] if text is None else [Reply(chat_id=incoming.chat_id, text=text)]
 
-        self.store.upsert_participant(self._event.id, incoming.sender, now)
-        turn = Turn(self.store, self._event, incoming, now)
+        conversation = self.store.upsert_participant(self._event.id, incoming.sender, now)
+        turn = Turn(self.store, self._event, incoming, now, conversation)
         text = turn.reply()
         return [Reply(chat_id=incoming.chat_id, text=text, keyboard=turn.keyboard)]
 
@@ -479,6 +522,10 @@ class Engine:
         in which case only that update's effects are rolled back. A storage failure
         (sqlite3.OperationalError, such as a locked database) rolls back every update and is raised.
         """
+        if len(incomings) == 1:
+            # handle() rolls back its own transaction when it raises, so one update needs no savepoint.
+            return [self._handle_or_error(incomings[0])]
+
         results: list[list[Reply | CallbackAnswer] | Exception] = []
         seen: set[int] = set()
         with self.store.transaction():
@@ -489,14 +536,27 @@ class Engine:
                     results.append([])
                     continue
                 seen.add(incoming.update_id)
-                try:
-                    with self.store.savepoint():
-                        results.append(self.handle(incoming, replay=True))
-                except sqlite3.OperationalError:
-                    raise
-                except Exception as error:  # noqa: BLE001 - returned to the caller, which logs it with the update_id
-                    results.append(error)
+                results.append(self._handle_in_savepoint(incoming))
         return results
+
+    def _handle_or_error(self, incoming: Incoming) -> list[Reply | CallbackAnswer] | Exception:
+        try:
+            return self.handle(incoming, replay=True)
+        except sqlite3.OperationalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - returned to the caller, which logs it with the update_id
+            return error
+
+    def _handle_in_savepoint(self, incoming: Incoming) -> list[Reply | CallbackAnswer] | Exception:
+        try:
+            with self.store.savepoint():
+                return self._handle_once(incoming, True, self._now())
+        except _Redelivered as redelivered:
+            return redelivered.replies
+        except sqlite3.OperationalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - returned to the caller, which logs it with the update_id
+            return error
 
     def mark_blocked(self, user_id: int) -> None:
         """Record that `user_id` blocked the bot, as a 403 "bot was blocked by the user" shows.

@@ -134,6 +134,16 @@ def test_answer_punctuation_only_asks_for_text(quiz, chat):
     assert chat.send(ANNA, "Roma") == RECEIVED_KX1_ROMA
 
 
+def test_answer_punctuation_after_answering_repeats_first(quiz, chat):
+    quiz.open_question(1)
+    chat.answer(ANNA, "KX1", "Roma")
+
+    reply = chat.send(ANNA, "?!")
+
+    assert reply == "You have already answered question 1: <b>Roma</b>\nOnly the first answer counts."
+    assert quiz.answer_count(1) == 1
+
+
 def test_answer_other_code_after_answering_selects(quiz, chat):
     quiz.open_question(1)
     quiz.open_question(2)

@@ -170,6 +170,20 @@ def test_choice_unknown_option_asks_again(quiz, choice, chat, typed):
     assert quiz.store.answer(choice.id, ANNA.user_id) is None
 
 
+@pytest.mark.parametrize("typed", ["Torino", "1"])
+def test_choice_typed_after_answering_repeats_first(quiz, choice, chat, typed):
+    quiz.open_question("CH3")
+    chat.answer(ANNA, "CH3", "2")
+
+    replies = quiz.handle(chat.incoming(ANNA, typed))
+
+    assert [reply.text for reply in replies] == [
+        "You have already answered question 3: <b>Roma</b>\nOnly the first answer counts."
+    ]
+    assert replies[0].keyboard == ()
+    assert quiz.store.answer(choice.id, ANNA.user_id).raw_text == "Roma"
+
+
 def test_choice_sticker_asks_for_option(quiz, choice, chat):
     quiz.open_question("CH3")
     chat.send(ANNA, "/start CH3")

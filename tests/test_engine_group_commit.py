@@ -6,7 +6,9 @@ import sqlite3
 
 import pytest
 
+from quizkit.engine import Engine
 from quizkit.errors import StoreError
+from quizkit.store import Store
 from tests.engine_support import ANNA, BRUNO, CARLA, chat, clock, quiz, store  # noqa: F401  (pytest fixtures)
 
 
@@ -47,9 +49,10 @@ def test_handle_many_rolls_back_failing_update_alone(quiz, chat, store, monkeypa
     upsert = store.upsert_participant
 
     def failing_for_bruno(event_id, sender, seen_at):
-        upsert(event_id, sender, seen_at)
+        conversation = upsert(event_id, sender, seen_at)
         if sender.user_id == BRUNO.user_id:
             raise RuntimeError("rule failed for Bruno")
+        return conversation
 
     monkeypatch.setattr(store, "upsert_participant", failing_for_bruno)
     anna, bruno, carla = (chat.incoming(user, "/start KX1") for user in (ANNA, BRUNO, CARLA))
@@ -69,9 +72,10 @@ def test_handle_many_storage_failure_stores_nothing(quiz, chat, store, monkeypat
     upsert = store.upsert_participant
 
     def locked_for_bruno(event_id, sender, seen_at):
-        upsert(event_id, sender, seen_at)
+        conversation = upsert(event_id, sender, seen_at)
         if sender.user_id == BRUNO.user_id:
             raise sqlite3.OperationalError("database is locked")
+        return conversation
 
     monkeypatch.setattr(store, "upsert_participant", locked_for_bruno)
 
@@ -86,3 +90,33 @@ def test_savepoint_outside_transaction_raises(store):
     with pytest.raises(StoreError, match="needs an open transaction"):
         with store.savepoint():
             pass
+
+
+def test_handle_many_failing_single_update(quiz, chat, store, monkeypatch):
+    quiz.open_question(1)
+
+    def failing(event_id, sender, seen_at):
+        raise RuntimeError("rule failed")
+
+    monkeypatch.setattr(store, "upsert_participant", failing)
+    bruno = chat.incoming(BRUNO, "/start KX1")
+
+    results = quiz.handle_many([bruno])
+    monkeypatch.undo()
+    retried = quiz.handle_many([bruno])
+
+    assert isinstance(results[0], RuntimeError)
+    assert len(retried[0]) == 1
+    assert _processed_update_ids(store) == [bruno.update_id]
+
+
+def test_handle_many_sees_question_opened_elsewhere(quiz, chat, store):
+    quiz.handle_many([chat.incoming(ANNA, "/start KX1"), chat.incoming(BRUNO, "/help")])
+
+    other = Store(store.path)
+    Engine.load(other, quiz.event.name).open_question(1)
+    other.close()
+    results = quiz.handle_many([chat.incoming(ANNA, "/start KX1"), chat.incoming(BRUNO, "/start KX1")])
+
+    assert [replies[0].text.splitlines()[0] for replies in results] == ["<b>Question 1</b>"] * 2
+    assert quiz.question(1).state.value == "open"

@@ -6,14 +6,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from quizkit.errors import EventExists, SchemaVersionError, StoreError
 from quizkit.model import Answer, Sender
-from quizkit.store import SCHEMA_VERSION, Store, connect_reader
+from quizkit.store import SCHEMA_VERSION, Conversation, Store, connect_reader
+from quizkit.store._database import to_text
 
 START = datetime(2024, 10, 14, 18, 0, tzinfo=timezone.utc)
 
@@ -125,6 +126,21 @@ def test_store_insert_answer_once_per_question(store):
     assert store.insert_answer(event_id, first) is True
     assert store.insert_answer(event_id, second) is False
     assert store.answer(question.id, 7) == first
+
+
+def test_store_upsert_participant_returns_conversation(store):
+    event_id = _event(store)
+    question = store.insert_question(event_id, 1, "KX1", "text", "Capital?", ("Roma",), START)
+    stored = Conversation(question.id, "head_count", "Lupi")
+
+    new = store.upsert_participant(event_id, Sender(7, "Anna"), START)
+    store.set_conversation(event_id, 7, stored)
+    again = store.upsert_participant(event_id, Sender(7, "Anna", "Rossi", "anna"), START)
+
+    assert new == Conversation()
+    assert again == stored
+    assert store.participant(event_id, 7).last_name == "Rossi"
+    assert store.participant(event_id, 7).username == "anna"
 
 
 def test_store_mark_update_processed_once(store):
@@ -453,3 +469,84 @@ def test_store_questions_forget_rolled_back_write(store):
 
     assert [question.code for question in store.questions(event_id)] == ["RM1"]
     assert store.event_question(event_id, 999) is None
+
+
+def test_store_data_version_once_per_transaction(store):
+    event_id = _event(store)
+    _add_question(store, event_id, 1, "RM1")
+    statements: list[str] = []
+    store._connection.set_trace_callback(statements.append)
+
+    with store.transaction():
+        store.questions(event_id)
+        store.questions(event_id)
+        store.event_question(event_id, 1)
+    store.questions(event_id)
+    store.questions(event_id)
+
+    assert statements.count("PRAGMA data_version") == 3
+
+
+def test_store_next_transaction_sees_other_connection(store):
+    event_id = _event(store)
+    question_id = _add_question(store, event_id, 1, "RM1")
+    with store.transaction():
+        assert store.questions(event_id)[0].state.value == "draft"
+
+    other = Store(store.path)
+    other.set_question_opened(question_id, START)
+    other.close()
+
+    with store.transaction():
+        assert store.questions(event_id)[0].state.value == "open"
+        assert store.event_question(event_id, question_id).state.value == "open"
+
+
+def test_store_rollback_rereads_data_version(store):
+    event_id = _event(store)
+    question_id = _add_question(store, event_id, 1, "RM1")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.questions(event_id)
+            raise RuntimeError("roll back")
+
+    other = Store(store.path)
+    other.set_question_opened(question_id, START)
+    other.close()
+
+    with store.transaction():
+        assert store.questions(event_id)[0].state.value == "open"
+
+
+def test_to_text_converts_to_utc_every_call():
+    rome = timezone(timedelta(hours=2))
+    local = datetime(2024, 10, 14, 20, 0, 0, 500, tzinfo=rome)
+
+    assert to_text(START) == "2024-10-14T18:00:00+00:00"
+    assert to_text(START) == "2024-10-14T18:00:00+00:00"
+    assert to_text(local) == "2024-10-14T18:00:00.000500+00:00"
+    assert to_text(local) == "2024-10-14T18:00:00.000500+00:00"
+    assert to_text(START + timedelta(seconds=1)) == "2024-10-14T18:00:01+00:00"
+    assert to_text(None) is None
+
+
+def test_to_text_rejects_naive_datetime():
+    to_text(START)
+
+    with pytest.raises(ValueError, match="has no time zone"):
+        to_text(START.replace(tzinfo=None))
+
+
+def test_store_event_question_by_code(store):
+    event_id = _event(store)
+    first = _add_question(store, event_id, 1, "RM1")
+    lower = _add_question(store, event_id, 2, "kx2")
+    assert store.event_question_by_code(event_id, "KX2").id == lower
+
+    later = _add_question(store, event_id, 3, "HT3")
+
+    assert store.event_question_by_code(event_id, "HT3").id == later
+    assert store.event_question_by_code(event_id, "RM1").id == first
+    assert store.event_question_by_code(event_id, "kx2") is None
+    assert store.event_question_by_code(event_id, "ZZ9") is None
+    assert store.event_question_by_code(_event(store, "other"), "RM1") is None

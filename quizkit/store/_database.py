@@ -20,13 +20,25 @@ logger = logging.getLogger("quizkit.store")
 BUSY_TIMEOUT_MS = 5000
 
 
+# The last datetime that to_text formatted, with its text. One update stores the same `now` in
+# several columns. A single tuple keeps the pair consistent when threads call to_text at once.
+_last_formatted: tuple[datetime | None, str] = (None, "")
+
+
 def to_text(moment: datetime | None) -> str | None:
     """Return an aware datetime as ISO 8601 text in UTC, the form stored in every time column."""
+    global _last_formatted
     if moment is None:
         return None
+    last_moment, last_text = _last_formatted
+    if moment is last_moment:
+        return last_text
     if moment.tzinfo is None:
         raise ValueError(f"Datetime {moment!r} has no time zone; pass an aware UTC datetime.")
-    return moment.astimezone(timezone.utc).isoformat()
+    utc = moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
+    text = utc.isoformat()
+    _last_formatted = (moment, text)
+    return text
 
 
 def to_datetime(text: str | None) -> datetime | None:
@@ -62,6 +74,8 @@ class Database:
         self._depth = 0
         self._closed = False
         self._data_version: int | None = None
+        # True once `_changed_elsewhere` has read data_version in the open write transaction.
+        self._data_version_read = False
 
         self._connection = sqlite3.connect(
             self.path,
@@ -99,18 +113,29 @@ class Database:
             self._check_open()
             if self._depth == 0:
                 self._connection.execute("BEGIN IMMEDIATE")
+                self._data_version_read = False
             self._depth += 1
             try:
                 yield
             except BaseException:
                 self._depth -= 1
                 if self._depth == 0:
+                    self._data_version_read = False
                     self._rollback()
                     self._forget_cached()
                 raise
             self._depth -= 1
             if self._depth == 0:
+                self._data_version_read = False
                 self._connection.execute("COMMIT")
+
+    @property
+    def transaction_depth(self) -> int:
+        """The number of `transaction()` blocks open: 0 outside any, 1 in the outermost.
+
+        Read it inside a `transaction()` block, where the lock keeps other threads out.
+        """
+        return self._depth
 
     def _rollback(self) -> None:
         # SQLite rolls back by itself after some errors, such as SQLITE_FULL ("database or disk is
@@ -159,12 +184,17 @@ class Database:
         """Return True when another connection committed a change since the last call.
 
         SQLite's `PRAGMA data_version` changes only with commits of other connections, to this
-        file, so the writes of this Store never count.
+        file, so the writes of this Store never count. Inside `transaction()` only the first call
+        reads it, and later calls return False: BEGIN IMMEDIATE holds the write lock until the
+        transaction ends, so no other connection can commit in between.
         """
         with self._lock:
+            if self._depth > 0 and self._data_version_read:
+                return False
             version = self._execute("PRAGMA data_version").fetchone()[0]
             changed = version != self._data_version
             self._data_version = version
+            self._data_version_read = self._depth > 0
             return changed
 
     def reader(self) -> sqlite3.Connection:

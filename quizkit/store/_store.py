@@ -2,7 +2,8 @@
 
 Every method runs parameterised SQL on the shared connection. Callers group writes with
 `store.transaction()`; the engine commits one transaction per handled update, or per group of
-updates with `Engine.handle_many`, where each update runs in its own savepoint.
+updates with `Engine.handle_many`, where each update of a group of several runs in its own
+savepoint.
 """
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ class OutboxRecord:
     last_error: str | None
 
 
+@dataclass(frozen=True)
+class _EventQuestions:
+    """An event's questions in number order, with look-ups by id and by upper-case code."""
+
+    ordered: tuple[Question, ...]
+    by_id: dict[int, Question]
+    by_code: dict[str, Question]
+
+    @classmethod
+    def of(cls, ordered: tuple[Question, ...]) -> _EventQuestions:
+        by_id = {question.id: question for question in ordered}
+        return cls(ordered, by_id, {question.code.upper(): question for question in ordered})
+
+
 def _event(row: sqlite3.Row) -> Event:
     return Event(
         id=row["id"],
@@ -131,6 +146,10 @@ def _answer(row: sqlite3.Row) -> Answer:
     )
 
 
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(row["selected_question_id"], row["registration_step"], row["pending_team_name"])
+
+
 def _outbox_item(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
@@ -154,9 +173,9 @@ class Store(Database):
     """
 
     def __init__(self, path: str | Path) -> None:
-        # Every event's questions in number order, read once and dropped at each write to the
-        # questions table, each rollback and each commit of another connection.
-        self._questions: dict[int, tuple[Question, ...]] = {}
+        # Every event's questions, read once and dropped at each write to the questions table,
+        # each rollback and each commit of another connection.
+        self._questions: dict[int, _EventQuestions] = {}
         super().__init__(path)
 
     def _forget_cached(self) -> None:
@@ -248,16 +267,16 @@ class Store(Database):
 
     def questions(self, event_id: int) -> list[Question]:
         """Return the event's questions in number order, from memory unless the table changed."""
-        return list(self._event_questions(event_id))
+        return list(self._event_questions(event_id).ordered)
 
-    def _event_questions(self, event_id: int) -> tuple[Question, ...]:
+    def _event_questions(self, event_id: int) -> _EventQuestions:
         with self._lock:
             if self._changed_elsewhere():
                 self._questions.clear()
             cached = self._questions.get(event_id)
             if cached is None:
                 rows = self._all("SELECT * FROM questions WHERE event_id = ? ORDER BY number", (event_id,))
-                cached = self._questions[event_id] = tuple(_question(row) for row in rows)
+                cached = self._questions[event_id] = _EventQuestions.of(tuple(_question(row) for row in rows))
             return cached
 
     def question_by_id(self, question_id: int) -> Question:
@@ -265,10 +284,14 @@ class Store(Database):
 
     def event_question(self, event_id: int, question_id: int) -> Question | None:
         """Return the event's question with that id, from the same memory as `questions`."""
-        for question in self._event_questions(event_id):
-            if question.id == question_id:
-                return question
-        return None
+        return self._event_questions(event_id).by_id.get(question_id)
+
+    def event_question_by_code(self, event_id: int, code: str) -> Question | None:
+        """Return the event's question whose code, upper-cased, is `code`, from the same memory as `questions`.
+
+        The schema keeps codes unique per event regardless of case (COLLATE NOCASE).
+        """
+        return self._event_questions(event_id).by_code.get(code)
 
     def next_question_number(self, event_id: int) -> int:
         row = self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM questions WHERE event_id = ?", (event_id,))
@@ -318,25 +341,34 @@ class Store(Database):
 
     # Participants
 
-    def upsert_participant(self, event_id: int, sender: Sender, seen_at: datetime) -> None:
-        """Insert the sender as a participant, or refresh the names Telegram sent this time."""
-        self._execute(
-            "INSERT INTO participants (event_id, user_id, first_name, last_name, username, language_code, "
-            "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (event_id, user_id) DO UPDATE SET first_name = excluded.first_name, "
-            "last_name = excluded.last_name, username = excluded.username, "
-            "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at",
-            (
-                event_id,
-                sender.user_id,
-                sender.first_name or "",
-                sender.last_name,
-                sender.username,
-                sender.language_code,
-                to_text(seen_at),
-                to_text(seen_at),
-            ),
-        )
+    def upsert_participant(self, event_id: int, sender: Sender, seen_at: datetime) -> Conversation:
+        """Insert the sender as a participant, or refresh the names Telegram sent this time.
+
+        Returns the participant's conversation as stored, which is empty for a new participant.
+        """
+        seen = to_text(seen_at)
+        with self._lock:
+            # RETURNING (SQLite 3.35 and later) saves a SELECT. fetchall() steps the statement to
+            # its end, so the statement is finished when this method returns.
+            rows = self._execute(
+                "INSERT INTO participants (event_id, user_id, first_name, last_name, username, language_code, "
+                "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (event_id, user_id) DO UPDATE SET first_name = excluded.first_name, "
+                "last_name = excluded.last_name, username = excluded.username, "
+                "language_code = excluded.language_code, last_seen_at = excluded.last_seen_at "
+                "RETURNING selected_question_id, registration_step, pending_team_name",
+                (
+                    event_id,
+                    sender.user_id,
+                    sender.first_name or "",
+                    sender.last_name,
+                    sender.username,
+                    sender.language_code,
+                    seen,
+                    seen,
+                ),
+            ).fetchall()
+        return _conversation(rows[0])
 
     def participant(self, event_id: int, user_id: int) -> Participant | None:
         row = self._one(
@@ -356,7 +388,7 @@ class Store(Database):
         )
         if row is None:
             return Conversation()
-        return Conversation(row["selected_question_id"], row["registration_step"], row["pending_team_name"])
+        return _conversation(row)
 
     def set_conversation(self, event_id: int, user_id: int, conversation: Conversation) -> None:
         self._execute(
@@ -483,14 +515,23 @@ class Store(Database):
 
     # Processed updates
 
-    def mark_update_processed(self, event_id: int, update_id: int, processed_at: datetime) -> bool:
-        """Record the update_id; return False when it was already recorded (a redelivered update)."""
+    def mark_update_processed(
+        self, event_id: int, update_id: int, processed_at: datetime, replies: str | None = None
+    ) -> bool:
+        """Record the update_id with its JSON replies; return False, changing nothing, when it was already recorded.
+
+        An update_id already recorded is a redelivered update.
+        """
         cursor = self._execute(
-            "INSERT INTO processed_updates (event_id, update_id, processed_at) VALUES (?, ?, ?) "
+            "INSERT INTO processed_updates (event_id, update_id, processed_at, replies) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            (event_id, update_id, to_text(processed_at)),
+            (event_id, update_id, to_text(processed_at), replies),
         )
         return cursor.rowcount == 1
+
+    def is_update_processed(self, event_id: int, update_id: int) -> bool:
+        row = self._one("SELECT 1 FROM processed_updates WHERE event_id = ? AND update_id = ?", (event_id, update_id))
+        return row is not None
 
     def set_update_replies(self, event_id: int, update_id: int, replies: str | None) -> None:
         """Store the JSON replies of a processed update, or clear them with None."""
