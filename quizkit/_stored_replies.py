@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-
+from quizkit import _json
 from quizkit.model import CallbackAnswer, InlineButton, Outgoing, Reply
-
-
-# json.dumps builds a new encoder on every call with ensure_ascii=False, so this one is built once.
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def encode_replies(replies: list[Outgoing]) -> str | None:
     """Return `replies` as JSON text for the processed_updates table, or None when there are none."""
     if not replies:
         return None
-    return _ENCODER.encode([_encode(reply) for reply in replies])
+    return _json.dumps([_encode(reply) for reply in replies]).decode("utf-8")
 
 
 def decode_replies(text: str | None) -> list[Outgoing]:
     """Return the replies that `encode_replies` wrote; None gives an empty list."""
     if text is None:
         return []
-    return [_decode(record) for record in json.loads(text)]
+    return [_decode(record) for record in _json.loads(text)]
 
 
 def _encode(reply: Outgoing) -> dict:
