@@ -176,7 +176,7 @@ def test_group_commit_stop_acknowledges_only_stored(engine, emulator, caplog):
     acknowledged: list[int] = []
 
     def deliver(first_id: int) -> None:
-        # Like Telegram, one update at a time per connection, until the server closes it.
+        # One update at a time per connection, until the server closes it.
         try:
             with socket.create_connection(("127.0.0.1", server.port), timeout=20) as connection:
                 for update_id in range(first_id, first_id + 1000):
