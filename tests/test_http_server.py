@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import select
 import socket
 import ssl
@@ -449,3 +450,32 @@ def test_connection_of_a_client_reading_nothing_aborted():
             assert server.server._connections == set()
     finally:
         server.stop()
+
+
+def test_stop_aborts_client_reading_nothing_quietly(monkeypatch, caplog):
+    # No request of this client waits for its response, so aborting it is no loss worth a warning.
+    monkeypatch.setattr("quizkit.server._http.CLOSE_GRACE_S", 0.5)
+    server = _Running(_Echo())
+    server.start()
+    with server.connect() as connection:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.setblocking(False)
+        pending = memoryview(b"GET /h HTTP/1.1\r\nHost: x\r\n\r\n" * 200_000)
+        deadline = time.monotonic() + 2
+        while pending and time.monotonic() < deadline:
+            try:
+                pending = pending[connection.send(pending):]
+            except BlockingIOError:
+                time.sleep(0.01)
+        server.stop()
+
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_repeated_header_keeps_first(running):
+    # As Starlette's Headers.get() did, so a second secret token header cannot replace the first.
+    with running.connect() as connection:
+        connection.sendall(_post("/r", b"", "X-Token: first\r\nx-token: second\r\n"))
+        _read_response(connection)
+
+    assert running.handler.requests[0].headers[b"x-token"] == b"first"

@@ -99,8 +99,11 @@ class HttpServer:
             await asyncio.sleep(0.05)
             waited += 0.05
         for connection in list(self._connections):
-            logger.warning("Closing a webhook connection with a request still waiting for its response after %.0f s",
-                           CLOSE_GRACE_S)
+            if connection.busy:
+                logger.warning("Closing a webhook connection with a request still waiting for its response "
+                               "after %.0f s", CLOSE_GRACE_S)
+            else:
+                logger.debug("Aborting a webhook connection whose client took no response for %.0f s", CLOSE_GRACE_S)
             connection.abort()
         if self._server is not None:
             await self._server.wait_closed()
@@ -196,7 +199,8 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count_head(len(name) + len(value))
-        self._headers[name.lower()] = value
+        # The first of repeated headers counts, as in Starlette's Headers.get(), and trailers add only new names.
+        self._headers.setdefault(name.lower(), value)
 
     def on_headers_complete(self) -> None:
         self._head_complete = True
@@ -328,6 +332,11 @@ class _Connection(asyncio.Protocol):
         raise _Refused(message)
 
     # Closing
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is with the handler and its response not yet written."""
+        return self._busy
 
     def close_when_idle(self) -> None:
         """Close now if no request is with the handler, otherwise right after its response."""
