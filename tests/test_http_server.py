@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import select
 import socket
 import ssl
 import threading
@@ -312,3 +314,168 @@ def test_server_loop_is_uvloop_where_installed():
         assert isinstance(loop, uvloop.Loop)
     finally:
         loop.close()
+
+
+def _readable(connection: socket.socket, timeout_s: float) -> bool:
+    return bool(select.select([connection], [], [], timeout_s)[0])
+
+
+def test_header_sent_without_end_refused(running):
+    # httptools keeps a header's partial name and value to itself until the line ends, so the limit
+    # must also hold for a line that never ends.
+    with running.connect() as connection:
+        connection.sendall(b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: ")
+        sent = 0
+        while sent < 16 * MAX_HEAD_BYTES and not _readable(connection, 0.01):
+            connection.sendall(b"p" * 16384)
+            sent += 16384
+
+        assert _read_response(connection)[0] == 431
+        assert _closed_by_server(connection)
+
+
+def test_trailer_sent_without_end_refused(running):
+    with running.connect() as connection:
+        connection.sendall(b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Pad: ")
+        sent = 0
+        while sent < 16 * MAX_HEAD_BYTES and not _readable(connection, 0.01):
+            connection.sendall(b"p" * 16384)
+            sent += 16384
+
+        assert _read_response(connection)[0] == 400
+        assert _closed_by_server(connection)
+    assert running.handler.requests == []
+
+
+def test_many_pipelined_requests_behind_a_waiting_one(running):
+    # Responses written at once must not recurse into the next request: 2000 would pass the recursion limit.
+    count = 2000
+    with running.connect() as connection:
+        connection.sendall(_post("/later", b"first") + _post("/now", b"") * count)
+        responses = [_read_response(connection) for _ in range(count + 1)]
+
+    assert responses[0][2] == b"POST /later first"
+    assert {body for _, _, body in responses[1:]} == {b"POST /now "}
+
+
+def test_malformed_request_behind_a_waiting_one(running):
+    with running.connect() as connection:
+        connection.sendall(_post("/later", b"valid") + b"BROKEN\r\n\r\n")
+        status, headers, body = _read_response(connection)
+
+        assert (status, body) == (200, b"POST /later valid")
+        assert headers["connection"] == "close"
+        assert _closed_by_server(connection)
+
+
+@pytest.mark.parametrize("target, path", [
+    ("/p?x=1&y=%2F", "/p"),
+    ("http://127.0.0.1/p?q=1", "/p"),
+    ("/%70", "/p"),
+    ("/p#fragment", "/p"),
+])
+def test_request_target_forms_give_the_path(running, target, path):
+    with running.connect() as connection:
+        connection.sendall(_post(target, b""))
+
+        assert _read_response(connection)[0] == 200
+    assert running.handler.requests[0].path == path
+
+
+def test_expect_continue_not_sent_to_http_10(running):
+    with running.connect() as connection:
+        connection.sendall(b"POST /e HTTP/1.0\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\nz")
+
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_expect_continue_waits_for_the_earlier_response(running):
+    with running.connect() as connection:
+        connection.sendall(_post("/later", b"one") + _post("/e", b"", "Expect: 100-continue\r\n"))
+
+        assert _read_response(connection)[2] == b"POST /later one"
+        assert _read_response(connection)[2] == b"POST /e "
+
+
+class _FlowTransport(_RecordingTransport):
+    """Records pause_reading() and resume_reading() as well as writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading = True
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+
+def test_reading_paused_while_writing_is_paused():
+    # A client that reads no responses must not make the server queue its further requests.
+    async def flow() -> list[bool]:
+        connection = HttpServer(_Echo(), max_body_bytes=MAX_BODY)._new_connection()
+        transport = _FlowTransport()
+        connection.connection_made(transport)
+        connection.pause_writing()
+        paused = transport.reading
+        connection.data_received(_post("/a", b"x") * 3)
+        connection.resume_writing()
+        resumed = transport.reading
+        connection.connection_lost(None)
+        return [paused, resumed, len(transport.writes)]
+
+    assert asyncio.run(flow()) == [False, True, 3]
+
+
+def test_connection_of_a_client_reading_nothing_aborted():
+    # Closing waits for the unsent responses, which a client that reads nothing never takes.
+    server = _Running(_Echo(), keep_alive_s=0.5)
+    server.start()
+    try:
+        with server.connect() as connection:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            connection.setblocking(False)
+            pending = memoryview(b"GET /h HTTP/1.1\r\nHost: x\r\n\r\n" * 200_000)
+            deadline = time.monotonic() + 3
+            while pending and time.monotonic() < deadline:
+                try:
+                    pending = pending[connection.send(pending):]
+                except BlockingIOError:
+                    time.sleep(0.01)
+                except OSError:
+                    break
+            time.sleep(1.5)
+
+            assert server.server._connections == set()
+    finally:
+        server.stop()
+
+
+def test_stop_aborts_client_reading_nothing_quietly(monkeypatch, caplog):
+    # No request of this client waits for its response, so aborting it is no loss worth a warning.
+    monkeypatch.setattr("quizkit.server._http.CLOSE_GRACE_S", 0.5)
+    server = _Running(_Echo())
+    server.start()
+    with server.connect() as connection:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.setblocking(False)
+        pending = memoryview(b"GET /h HTTP/1.1\r\nHost: x\r\n\r\n" * 200_000)
+        deadline = time.monotonic() + 2
+        while pending and time.monotonic() < deadline:
+            try:
+                pending = pending[connection.send(pending):]
+            except BlockingIOError:
+                time.sleep(0.01)
+        server.stop()
+
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_repeated_header_keeps_first(running):
+    # As Starlette's Headers.get() did, so a second secret token header cannot replace the first.
+    with running.connect() as connection:
+        connection.sendall(_post("/r", b"", "X-Token: first\r\nx-token: second\r\n"))
+        _read_response(connection)
+
+    assert running.handler.requests[0].headers[b"x-token"] == b"first"

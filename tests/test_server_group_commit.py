@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import socket
 import sqlite3
+import struct
+import threading
+import time
 
 import httpx
 import pytest
@@ -113,3 +118,83 @@ def test_group_commit_locked_database_fails_whole_group(engine):
     stored = asyncio.run(submit_all())
     assert [len(replies) for replies in stored] == [1, 1, 1]
     assert _stored(engine, "SELECT COUNT(*) FROM processed_updates") == 3
+
+
+def _raw_post(body: bytes) -> bytes:
+    return (b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode() + b"\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def _read_status(connection: socket.socket) -> int | None:
+    """Read one response and return its status, or None when the server closed the connection first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += connection.recv(65536)
+    return int(head.split()[1])
+
+
+def _stored_update_ids(engine) -> set[int]:
+    with sqlite3.connect(engine.store.path) as connection:
+        return {row[0] for row in connection.execute("SELECT update_id FROM processed_updates")}
+
+
+def test_group_commit_client_gone_update_stored(server, engine, caplog):
+    # The lock keeps the first group in its transaction while half the clients hang up, one with a reset.
+    locker = sqlite3.connect(engine.store.path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    connections = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(6)]
+    for index, connection in enumerate(connections):
+        connection.sendall(_raw_post(_update(7200 + index, USERS[index], "/start RM1")))
+    time.sleep(0.3)
+    connections[1].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    for connection in connections[:3]:
+        connection.close()
+    time.sleep(0.3)
+    locker.execute("ROLLBACK")
+    locker.close()
+
+    statuses = [_read_status(connection) for connection in connections[3:]]
+    for connection in connections[3:]:
+        connection.close()
+
+    assert statuses == [200, 200, 200]
+    assert _stored_update_ids(engine) == set(range(7200, 7206))
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+def test_group_commit_stop_acknowledges_only_stored(engine, emulator, caplog):
+    server = Server(engine, TOKEN, api_url=emulator.base_url, rate_limit=False, secret_token=SECRET).start()
+    server.call(engine.open_question, 1)
+    acknowledged: list[int] = []
+
+    def deliver(first_id: int) -> None:
+        # One update at a time per connection, until the server closes it.
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=20) as connection:
+                for update_id in range(first_id, first_id + 1000):
+                    connection.sendall(_raw_post(_update(update_id, 700000000 + update_id, "/start RM1")))
+                    if _read_status(connection) != 200:
+                        return
+                    acknowledged.append(update_id)
+        except OSError:
+            return  # reset by the stopping server: that update was not acknowledged
+
+    clients = [threading.Thread(target=deliver, args=(10000 + 1000 * index,)) for index in range(20)]
+    for client in clients:
+        client.start()
+    time.sleep(0.5)
+    server.stop()
+    for client in clients:
+        client.join(30)
+
+    assert acknowledged
+    assert set(acknowledged) <= _stored_update_ids(engine)
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []

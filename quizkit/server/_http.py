@@ -9,8 +9,12 @@ in one call.
 What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in order, one at a
 time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
 What it refuses, then closes the connection: malformed requests (400), upgrades (400), bodies over
-`max_body_bytes` (413), headers over MAX_HEAD_BYTES (431). An idle connection closes after
-`keep_alive_s`.
+`max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing with trailers over
+MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`. The connection is aborted when
+its client has not taken the last responses another `keep_alive_s` later.
+
+NOTE: the idle timer restarts on every byte received, and no deadline bounds a whole request. A
+client that sends a byte now and then therefore keeps its connection open as long as it likes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from urllib.parse import unquote
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,8 +99,11 @@ class HttpServer:
             await asyncio.sleep(0.05)
             waited += 0.05
         for connection in list(self._connections):
-            logger.warning("Closing a webhook connection with a request still waiting for its response after %.0f s",
-                           CLOSE_GRACE_S)
+            if connection.busy:
+                logger.warning("Closing a webhook connection with a request still waiting for its response "
+                               "after %.0f s", CLOSE_GRACE_S)
+            else:
+                logger.debug("Aborting a webhook connection whose client took no response for %.0f s", CLOSE_GRACE_S)
             connection.abort()
         if self._server is not None:
             await self._server.wait_closed()
@@ -116,9 +124,12 @@ class _Connection(asyncio.Protocol):
         self._last_active = self._loop.time()
         self._refusal: tuple[int, str] | None = None
 
+        self._in_message = False
+        self._head_complete = False
         self._url = b""
         self._headers: dict[bytes, bytes] = {}
         self._head_bytes = 0
+        self._received_bytes = 0  # of the open message, from the read after the one it began in
         self._body: list[bytes] = []
         self._body_bytes = 0
 
@@ -126,6 +137,7 @@ class _Connection(asyncio.Protocol):
         self._busy = False  # a request is with the handler and its response not yet written
         self._paused_writing = False
         self._paused_reading = False
+        self._dispatching = False  # _next() is on the stack, so a response written now must not recurse into it
         self._closing = False
 
     # asyncio.Protocol
@@ -143,29 +155,41 @@ class _Connection(asyncio.Protocol):
         self._queued.clear()
 
     def data_received(self, data: bytes) -> None:
+        if self._closing:
+            return  # the parser may have failed, and no further request would be handled
         self._last_active = self._loop.time()
+        if self._in_message:
+            self._received_bytes += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._refuse(HTTPStatus.BAD_REQUEST, "Upgrades are not served here")
+            return
         except httptools.HttpParserError as error:
             # An exception raised in a callback arrives wrapped in HttpParserCallbackError.
             status, message = self._refusal or (HTTPStatus.BAD_REQUEST, f"Malformed HTTP request: {error}")
             self._refuse(status, message)
+            return
+        self._check_framing_bytes()
 
     def pause_writing(self) -> None:
         self._paused_writing = True
+        self._update_reading()
 
     def resume_writing(self) -> None:
         self._paused_writing = False
+        self._update_reading()
         self._next()
 
     # httptools callbacks
 
     def on_message_begin(self) -> None:
+        self._in_message = True
+        self._head_complete = False
         self._url = b""
         self._headers = {}
         self._head_bytes = 0
+        self._received_bytes = 0
         self._body = []
         self._body_bytes = 0
 
@@ -175,17 +199,27 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count_head(len(name) + len(value))
-        self._headers[name.lower()] = value
+        # The first of repeated headers counts, as in Starlette's Headers.get(), and trailers add only new names.
+        self._headers.setdefault(name.lower(), value)
 
     def on_headers_complete(self) -> None:
+        self._head_complete = True
         if self._parser.should_upgrade():
             self._stop_parsing(HTTPStatus.BAD_REQUEST, "Upgrades (such as websockets) are not served here")
         declared = self._headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self._server._max_body_bytes:
             self._stop_parsing(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                f"Request body exceeds {self._server._max_body_bytes} bytes")
-        if self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport is not None:
+        if self._should_continue():
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _should_continue(self) -> bool:
+        # HTTP/1.0 clients do not know 100 Continue. Behind an earlier request still waiting for its
+        # response, a 100 would arrive first and read as that one's. There the client gets no 100,
+        # so it sends the body once its own expect timeout runs out.
+        return (self._headers.get(b"expect", b"").lower() == b"100-continue"
+                and self._parser.get_http_version() == "1.1"
+                and not self._busy and not self._queued and self._transport is not None)
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes += len(body)
@@ -195,26 +229,30 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        path = self._url.split(b"?", 1)[0].decode("latin-1")
+        self._in_message = False
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        request = Request(self._parser.get_method().decode("latin-1"), path, self._headers, body,
+        request = Request(self._parser.get_method().decode("latin-1"), _path(self._url), self._headers, body,
                           self._parser.should_keep_alive())
         self._queued.append(request)
-        if len(self._queued) > MAX_QUEUED_REQUESTS and not self._paused_reading and self._transport is not None:
-            self._transport.pause_reading()
-            self._paused_reading = True
+        self._update_reading()
         self._next()
 
     # Requests and responses
 
     def _next(self) -> None:
-        if self._busy or self._paused_writing or not self._queued or self._closing:
+        # A loop, not recursion: a response written at once calls back here through _write().
+        if self._dispatching:
             return
-        request = self._queued.popleft()
-        if self._paused_reading and len(self._queued) < MAX_QUEUED_REQUESTS // 2 and self._transport is not None:
-            self._transport.resume_reading()
-            self._paused_reading = False
+        self._dispatching = True
+        try:
+            while not (self._busy or self._paused_writing or not self._queued or self._closing):
+                request = self._queued.popleft()
+                self._update_reading()
+                self._dispatch(request)
+        finally:
+            self._dispatching = False
 
+    def _dispatch(self, request: Request) -> None:
         self._busy = True
         responded = False
 
@@ -247,16 +285,41 @@ class _Connection(asyncio.Protocol):
         self._next()
 
     def _refuse(self, status: int, message: str) -> None:
-        # The parser is in an unknown state after an error, so the connection ends here.
+        # The parser is in an unknown state after an error, so the connection ends here. When an
+        # earlier request still waits for its response, that response goes out with
+        # `connection: close` and the connection closes after it, without this status.
         logger.debug("Refusing a webhook request with %d: %s", status, message)
         self._queued.clear()
         self._closing = True
+        if self._transport is None or self._transport.is_closing() or self._busy:
+            return
+        response = Response(status, message.encode("utf-8", "replace"), _TEXT)
+        self._transport.write(_head(response, len(response.body), keep_alive=False) + response.body)
+        self._transport.close()
+
+    def _check_framing_bytes(self) -> None:
+        # httptools hands over a header only once its line ends, so a line that never ends is
+        # bounded here, by the bytes received for the message that are not body. The read that
+        # began the message is not counted, so the bound is loose by at most one read.
+        if not self._in_message or self._received_bytes - self._body_bytes <= MAX_HEAD_BYTES:
+            return
+        if self._head_complete:
+            self._refuse(HTTPStatus.BAD_REQUEST, f"Chunk framing and trailers exceed {MAX_HEAD_BYTES} bytes")
+        else:
+            self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                         f"Request line and headers exceed {MAX_HEAD_BYTES} bytes")
+
+    def _update_reading(self) -> None:
+        # Stop reading while the client takes no responses or too many requests wait, so neither
+        # can grow without bound. Resume once both have eased.
         if self._transport is None or self._transport.is_closing():
             return
-        if not self._busy:
-            response = Response(status, message.encode("utf-8", "replace"), _TEXT)
-            self._transport.write(_head(response, len(response.body), keep_alive=False) + response.body)
-        self._transport.close()
+        if not self._paused_reading and (self._paused_writing or len(self._queued) > MAX_QUEUED_REQUESTS):
+            self._transport.pause_reading()
+            self._paused_reading = True
+        elif self._paused_reading and not self._paused_writing and len(self._queued) < MAX_QUEUED_REQUESTS // 2:
+            self._transport.resume_reading()
+            self._paused_reading = False
 
     def _count_head(self, size: int) -> None:
         self._head_bytes += size
@@ -269,6 +332,11 @@ class _Connection(asyncio.Protocol):
         raise _Refused(message)
 
     # Closing
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is with the handler and its response not yet written."""
+        return self._busy
 
     def close_when_idle(self) -> None:
         """Close now if no request is with the handler, otherwise right after its response."""
@@ -283,16 +351,32 @@ class _Connection(asyncio.Protocol):
 
     def _close_if_idle(self) -> None:
         # One timer per connection, moved on to the last activity, instead of a new one per request.
+        keep_alive_s = self._server._keep_alive_s
         idle_s = self._loop.time() - self._last_active
-        if idle_s >= self._server._keep_alive_s and not self._busy and self._transport is not None:
+        if idle_s >= keep_alive_s and not self._busy and self._transport is not None:
+            if self._transport.is_closing():
+                # close() waits to send the responses already written, and this client reads none.
+                logger.debug("Aborting a webhook connection whose client took no response for %.0f s", idle_s)
+                self._transport.abort()
+                return
             logger.debug("Closing a webhook connection idle for %.0f s", idle_s)
             self._transport.close()
+            self._idle_timer = self._loop.call_later(keep_alive_s, self._close_if_idle)
             return
-        remaining_s = max(self._server._keep_alive_s - idle_s, 0.05)
+        remaining_s = max(keep_alive_s - idle_s, 0.05)
         self._idle_timer = self._loop.call_later(remaining_s, self._close_if_idle)
 
 
 _TEXT = b"text/plain; charset=utf-8"
+
+
+def _path(target: bytes) -> str:
+    """Return the decoded path of a request target in origin form (/p?q) or absolute form (http://h/p?q)."""
+    try:
+        path = httptools.parse_url(target).path
+    except httptools.HttpParserInvalidURLError:
+        path = target  # such as the asterisk form of OPTIONS *
+    return unquote(path.decode("latin-1"))
 
 
 def _head(response: Response, length: int, keep_alive: bool) -> bytes:
