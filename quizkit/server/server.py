@@ -19,6 +19,7 @@ from quizkit.errors import QuizkitError
 from quizkit.doctor import DoctorSettings
 from quizkit.log_redaction import hide_in_logs, mask_secrets
 from quizkit.server._event_loop import new_event_loop
+from quizkit.store._checkpoints import BackgroundCheckpoints
 from quizkit.server._http import HttpServer
 from quizkit.server._lock import EventLock
 from quizkit.server.outbox import OutboxSender
@@ -283,6 +284,14 @@ class Server:
             runner.run(self._main())
 
     async def _main(self) -> None:
+        checkpoints = BackgroundCheckpoints(self.engine.store)
+        checkpoints.start()
+        try:
+            await self._serve()
+        finally:
+            await asyncio.to_thread(checkpoints.stop)
+
+    async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         bot = self._bot = make_bot(self._token, self._api_url, rate_limit=self._rate_limit,

@@ -197,6 +197,12 @@ class Database:
             self._data_version_read = self._depth > 0
             return changed
 
+    def set_auto_checkpoint(self, pages: int) -> None:
+        """Checkpoint the log on commit once it passes `pages` pages; 0 leaves checkpoints to another connection."""
+        with self._lock:
+            self._check_open()
+            self._connection.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+
     def reader(self) -> sqlite3.Connection:
         """Open a read-only connection to this database; see `connect_reader`."""
         return connect_reader(self.path)
