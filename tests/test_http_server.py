@@ -479,3 +479,27 @@ def test_repeated_header_keeps_first(running):
         _read_response(connection)
 
     assert running.handler.requests[0].headers[b"x-token"] == b"first"
+
+
+def test_request_trickled_byte_by_byte_is_cut_off():
+    server = _Running(_Echo(), keep_alive_s=0.3)
+    server.start()
+    try:
+        with server.connect() as connection:
+            request = _post("/slow", b"x" * 50)
+            sent = 0
+            started = time.monotonic()
+            try:
+                for byte in request:
+                    connection.sendall(bytes([byte]))
+                    sent += 1
+                    time.sleep(0.02)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+            assert sent < len(request)
+            assert time.monotonic() - started < 1.5
+            assert _closed_by_server(connection)
+    finally:
+        server.stop()
+    assert server.handler.requests == []

@@ -13,8 +13,8 @@ What it refuses, then closes the connection: malformed requests (400), upgrades 
 MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`. The connection is aborted when
 its client has not taken the last responses another `keep_alive_s` later.
 
-NOTE: the idle timer restarts on every byte received, and no deadline bounds a whole request. A
-client that sends a byte now and then therefore keeps its connection open as long as it likes.
+A request must arrive whole within `keep_alive_s` of its first byte, so a client that sends a byte
+now and then cannot hold a connection open for longer than about twice that.
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ class _Connection(asyncio.Protocol):
         self._refusal: tuple[int, str] | None = None
 
         self._in_message = False
+        self._message_began = 0.0
         self._head_complete = False
         self._url = b""
         self._headers: dict[bytes, bytes] = {}
@@ -185,6 +186,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._in_message = True
+        self._message_began = self._loop.time()
         self._head_complete = False
         self._url = b""
         self._headers = {}
@@ -352,7 +354,13 @@ class _Connection(asyncio.Protocol):
     def _close_if_idle(self) -> None:
         # One timer per connection, moved on to the last activity, instead of a new one per request.
         keep_alive_s = self._server._keep_alive_s
-        idle_s = self._loop.time() - self._last_active
+        now = self._loop.time()
+        idle_s = now - self._last_active
+        if self._in_message and now - self._message_began >= keep_alive_s and self._transport is not None:
+            logger.debug("Closing a webhook connection whose request is still incomplete after %.0f s",
+                         now - self._message_began)
+            self._transport.abort()
+            return
         if idle_s >= keep_alive_s and not self._busy and self._transport is not None:
             if self._transport.is_closing():
                 # close() waits to send the responses already written, and this client reads none.
