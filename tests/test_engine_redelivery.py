@@ -63,6 +63,17 @@ def _row_counts(store) -> tuple[int, int, int, int]:
     )
 
 
+def _anna_answered_a_minute_ago(quiz, chat, clock, store):
+    """Open question 1, store Anna's answer and move the clock on; return the update, its replies and her last_seen_at."""
+    quiz.open_question(1)
+    chat.send(ANNA, "/start KX1")
+    answer = chat.incoming(ANNA, "Roma")
+    first = quiz.handle(answer)
+    seen_before = _last_seen(store, ANNA.user_id)
+    clock.advance(60)
+    return answer, first, seen_before
+
+
 def test_redelivery_in_later_group_replays_replies(quiz, chat, clock, store):
     quiz.open_question(1)
     quiz.handle_many([chat.incoming(ANNA, "/start KX1"), chat.incoming(BRUNO, "/start KX1")])
@@ -84,13 +95,8 @@ def test_redelivery_in_later_group_replays_replies(quiz, chat, clock, store):
 
 
 def test_redelivery_alone_stores_nothing(quiz, chat, clock, store):
-    quiz.open_question(1)
-    chat.send(ANNA, "/start KX1")
-    answer = chat.incoming(ANNA, "Roma")
-    first = quiz.handle(answer)
-    seen_before = _last_seen(store, ANNA.user_id)
+    answer, first, seen_before = _anna_answered_a_minute_ago(quiz, chat, clock, store)
     counts_before = _row_counts(store)
-    clock.advance(60)
 
     grouped = quiz.handle_many([answer])
     plain = quiz.handle(answer)
@@ -104,12 +110,7 @@ def test_redelivery_alone_stores_nothing(quiz, chat, clock, store):
 
 
 def test_redelivery_replays_when_rules_now_fail(quiz, chat, clock, store, monkeypatch):
-    quiz.open_question(1)
-    chat.send(ANNA, "/start KX1")
-    answer = chat.incoming(ANNA, "Roma")
-    first = quiz.handle(answer)
-    seen_before = _last_seen(store, ANNA.user_id)
-    clock.advance(60)
+    answer, first, seen_before = _anna_answered_a_minute_ago(quiz, chat, clock, store)
 
     def failing(*args, **kwargs):
         raise RuntimeError("rule failed")
@@ -123,12 +124,7 @@ def test_redelivery_replays_when_rules_now_fail(quiz, chat, clock, store, monkey
 
 
 def test_redelivery_in_caller_transaction_keeps_writes(quiz, chat, clock, store):
-    quiz.open_question(1)
-    chat.send(ANNA, "/start KX1")
-    answer = chat.incoming(ANNA, "Roma")
-    first = quiz.handle(answer)
-    seen_before = _last_seen(store, ANNA.user_id)
-    clock.advance(60)
+    answer, first, seen_before = _anna_answered_a_minute_ago(quiz, chat, clock, store)
 
     with store.transaction():
         store.set_blocked(quiz.event.id, BRUNO.user_id, True, clock.now)

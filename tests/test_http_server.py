@@ -320,29 +320,26 @@ def _readable(connection: socket.socket, timeout_s: float) -> bool:
     return bool(select.select([connection], [], [], timeout_s)[0])
 
 
-def test_header_sent_without_end_refused(running):
+def _pad_until_answered(connection: socket.socket) -> None:
+    # Send one header value that never ends, until the server responds or 16 times the limit went out.
+    sent = 0
+    while sent < 16 * MAX_HEAD_BYTES and not _readable(connection, 0.01):
+        connection.sendall(b"p" * 16384)
+        sent += 16384
+
+
+@pytest.mark.parametrize("start, status", [
+    (b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: ", 431),
+    (b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Pad: ", 400),
+])
+def test_header_or_trailer_without_end_refused(running, start, status):
     # httptools keeps a header's partial name and value to itself until the line ends, so the limit
-    # must also hold for a line that never ends.
+    # must also hold for a line that never ends, in the head (431) or in a trailer (400).
     with running.connect() as connection:
-        connection.sendall(b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: ")
-        sent = 0
-        while sent < 16 * MAX_HEAD_BYTES and not _readable(connection, 0.01):
-            connection.sendall(b"p" * 16384)
-            sent += 16384
+        connection.sendall(start)
+        _pad_until_answered(connection)
 
-        assert _read_response(connection)[0] == 431
-        assert _closed_by_server(connection)
-
-
-def test_trailer_sent_without_end_refused(running):
-    with running.connect() as connection:
-        connection.sendall(b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Pad: ")
-        sent = 0
-        while sent < 16 * MAX_HEAD_BYTES and not _readable(connection, 0.01):
-            connection.sendall(b"p" * 16384)
-            sent += 16384
-
-        assert _read_response(connection)[0] == 400
+        assert _read_response(connection)[0] == status
         assert _closed_by_server(connection)
     assert running.handler.requests == []
 
@@ -428,23 +425,28 @@ def test_reading_paused_while_writing_is_paused():
     assert asyncio.run(flow()) == [False, True, 3]
 
 
+def _send_without_reading(connection: socket.socket, seconds: float) -> None:
+    # Pipeline requests with a tiny receive buffer and never read, until the server stops reading too.
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    connection.setblocking(False)
+    pending = memoryview(b"GET /h HTTP/1.1\r\nHost: x\r\n\r\n" * 200_000)
+    deadline = time.monotonic() + seconds
+    while pending and time.monotonic() < deadline:
+        try:
+            pending = pending[connection.send(pending):]
+        except BlockingIOError:
+            time.sleep(0.01)
+        except OSError:
+            return
+
+
 def test_connection_of_a_client_reading_nothing_aborted():
     # Closing waits for the unsent responses, which a client that reads nothing never takes.
     server = _Running(_Echo(), keep_alive_s=0.5)
     server.start()
     try:
         with server.connect() as connection:
-            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            connection.setblocking(False)
-            pending = memoryview(b"GET /h HTTP/1.1\r\nHost: x\r\n\r\n" * 200_000)
-            deadline = time.monotonic() + 3
-            while pending and time.monotonic() < deadline:
-                try:
-                    pending = pending[connection.send(pending):]
-                except BlockingIOError:
-                    time.sleep(0.01)
-                except OSError:
-                    break
+            _send_without_reading(connection, seconds=3)
             time.sleep(1.5)
 
             assert server.server._connections == set()
@@ -458,15 +460,7 @@ def test_stop_aborts_client_reading_nothing_quietly(monkeypatch, caplog):
     server = _Running(_Echo())
     server.start()
     with server.connect() as connection:
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        connection.setblocking(False)
-        pending = memoryview(b"GET /h HTTP/1.1\r\nHost: x\r\n\r\n" * 200_000)
-        deadline = time.monotonic() + 2
-        while pending and time.monotonic() < deadline:
-            try:
-                pending = pending[connection.send(pending):]
-            except BlockingIOError:
-                time.sleep(0.01)
+        _send_without_reading(connection, seconds=2)
         server.stop()
 
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
