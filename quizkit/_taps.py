@@ -16,8 +16,8 @@ its progress indicator:
 The edit goes through the outbox, because the webhook response can carry one method only, and that
 one is answerCallbackQuery.
 
-NOTE: a redelivered tap (Telegram lost our first response) is a duplicate update and gets no second
-answer, so if the first answer was lost too, the client's progress indicator runs until it times out.
+A redelivered tap (Telegram lost our first response) changes nothing and gets the same
+answerCallbackQuery again, from the replies stored with its update (see `Engine.handle`).
 """
 
 from __future__ import annotations

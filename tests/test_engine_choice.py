@@ -351,3 +351,25 @@ def test_taps_and_text_ranked_by_update_id(quiz, choice, chat):
 
     assert [entry.display_name for entry in result.podium] == ["Anna Rossi", "Bruno", "Dario"]
     assert (result.answers, result.correct) == (4, 3)
+
+
+def test_tap_redelivered_gets_its_answer_again(quiz, choice, chat, store):
+    # Telegram redelivers an update only when our response was lost, and then the client's
+    # progress indicator still waits for an answerCallbackQuery.
+    quiz.open_question("CH3")
+    incoming = replace(
+        chat.incoming(ANNA, None, MessageKind.CALLBACK),
+        callback_query_id="q-redelivered",
+        callback_data=data(quiz, choice, 1),
+        message_id=77,
+    )
+    first = quiz.handle_many([incoming])[0]
+    queued = len(store.outbox_records(quiz.event.id))
+
+    again = quiz.handle_many([incoming])[0]
+
+    assert again == first
+    assert [type(reply) for reply in again] == [CallbackAnswer]
+    assert again[0].callback_query_id == "q-redelivered"
+    assert store.answer(choice.id, ANNA.user_id).raw_text == "Roma"
+    assert len(store.outbox_records(quiz.event.id)) == queued
