@@ -227,3 +227,40 @@ def test_host_notebook_stores_every_answer(host_run):
         answers = connection.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
     assert states == ["closed"] * planned["questions"]
     assert answers == planned["answers"]
+
+
+def test_host_notebook_real_event_branch(engine, emulator, monkeypatch):
+    # The branch a host runs with a bot token, polling a Bot API at QUIZKIT_API_URL: the emulator
+    # here, a telegram-bot-api server of the host's own at an event.
+    from quizkit.emulator import SimUser
+    from tests.conftest import TOKEN
+
+    code = engine.open_question(1).code
+    pupil = SimUser(user_id=424242, first_name="Lucia", language_code="it")
+    emulator.send_text(TOKEN, pupil, f"/start {code}")
+    emulator.send_text(TOKEN, pupil, "Roma")
+    environment = {
+        "QUIZKIT_BOT_TOKEN": TOKEN,
+        "QUIZKIT_EVENT": engine.event.name,
+        "QUIZKIT_DB": engine.store.path,
+        "QUIZKIT_API_URL": emulator.base_url,
+        "QUIZKIT_LANGUAGE": "en",
+    }
+    monkeypatch.delenv("QUIZKIT_PUBLIC_URL", raising=False)
+
+    notebook = _execute("host.ipynb", monkeypatch, environment, last_cells=(
+        "import time\n"
+        "deadline = time.monotonic() + 60\n"
+        "while len(host.responses(1)) < 1 and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "print('transport', host.server.transport, 'responses', len(host.responses(1)))",
+        "panel.stop()\nhost.stop()",
+    ))
+
+    outputs = _outputs(notebook)
+    assert [output for output in outputs if output.output_type == "error"] == []
+    printed = "".join(output.text for output in outputs if output.output_type == "stream")
+    assert "transport polling responses 1" in printed
+    assert engine.answer_count(1) == 1
+    replies = [message["text"] for message in emulator.messages(pupil.user_id) if message["from"]["is_bot"]]
+    assert replies[-1].startswith("Ricevuta! La tua risposta alla domanda 1")  # the pupil's Telegram is in Italian
