@@ -264,3 +264,32 @@ def test_host_notebook_real_event_branch(engine, emulator, monkeypatch):
     assert engine.answer_count(1) == 1
     replies = [message["text"] for message in emulator.messages(pupil.user_id) if message["from"]["is_bot"]]
     assert replies[-1].startswith("Ricevuta! La tua risposta alla domanda 1")  # the pupil's Telegram is in Italian
+
+
+def test_classroom_notebook_real_class_branch(tmp_path, emulator, monkeypatch):
+    # With a token the notebook plays no simulated class: each question opens and closes with no
+    # answer, and the channel of the test bot gets every post.
+    from tests.conftest import BOT_USERNAME, CHANNEL_ID, TOKEN
+
+    db_path = tmp_path / "real-class.db"
+    environment = {
+        "QUIZKIT_BOT_TOKEN": TOKEN,
+        "QUIZKIT_CHANNEL_ID": str(CHANNEL_ID),
+        "QUIZKIT_BOT_USERNAME": BOT_USERNAME,
+        "QUIZKIT_API_URL": emulator.base_url,
+        "QUIZKIT_DB": str(db_path),
+    }
+
+    notebook = _execute("classroom.ipynb", monkeypatch, environment)
+
+    outputs = _outputs(notebook)
+    assert [output for output in outputs if output.output_type == "error"] == []
+    printed = "".join(output.text for output in outputs if output.output_type == "stream")
+    assert "5 domande / questions; classe vera / real class" in printed
+    with closing(sqlite3.connect(db_path)) as connection:
+        states = [state for (state,) in connection.execute("SELECT state FROM questions ORDER BY number")]
+        answers = connection.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert (states, answers) == (["closed"] * 5, 0)
+    first_lines = [message["text"].splitlines()[0] for message in emulator.messages(CHANNEL_ID)]
+    expected = [line for number in range(1, 6) for line in (f"Domanda {number}", f"Domanda {number}: i risultati")]
+    assert first_lines == [*expected, "🏆 Classifica finale"]
