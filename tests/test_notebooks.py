@@ -130,6 +130,7 @@ def test_classroom_notebook_runs(classroom_run):
     html = [output.data["text/html"] for output in outputs if "text/html" in output.get("data", {})]
     podiums = [table for table in html if "participant" in table and "delay_s" in table and "raw_text" not in table]
     assert len(podiums) == 5
+    assert sum("image/png" in output.get("data", {}) for output in outputs) == 5  # a QR code per question
     leaderboard = html[-1]
     assert "Nome / Name" in leaderboard
     assert "🥇" in leaderboard
