@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from telegram.error import TelegramError
 
-from quizkit.bot.telegram import TELEGRAM_API_URL, make_bot, masked_token
+from quizkit.bot.telegram import TELEGRAM_API_URL, api_base_url, make_bot, masked_token
 from quizkit.control import ControlServer, control_file_path
 from quizkit.engine import Engine
 from quizkit.errors import InvalidEventFile, QuizkitError
@@ -54,12 +54,6 @@ class ServeOptions:
 def redact(text: str, token: str) -> str:
     """Return `text` with every occurrence of `token` masked."""
     return text.replace(token, masked_token(token))
-
-
-def api_base_url(api_url: str) -> str:
-    """Return python-telegram-bot's `base_url` for an API root: "http://127.0.0.1:8081" becomes ".../bot"."""
-    url = api_url.rstrip("/")
-    return url if url.endswith("/bot") else url + "/bot"
 
 
 def serve(options: ServeOptions, stop: threading.Event | None = None) -> None:

@@ -244,7 +244,7 @@ def test_host_notebook_real_event_branch(engine, emulator, monkeypatch):
         "QUIZKIT_BOT_TOKEN": TOKEN,
         "QUIZKIT_EVENT": engine.event.name,
         "QUIZKIT_DB": engine.store.path,
-        "QUIZKIT_API_URL": emulator.base_url,
+        "QUIZKIT_API_URL": emulator.url,  # the root, as `quizkit serve --api-url` takes it
         "QUIZKIT_LANGUAGE": "en",
     }
     monkeypatch.delenv("QUIZKIT_PUBLIC_URL", raising=False)
@@ -277,7 +277,7 @@ def test_classroom_notebook_real_class_branch(tmp_path, emulator, monkeypatch):
         "QUIZKIT_BOT_TOKEN": TOKEN,
         "QUIZKIT_CHANNEL_ID": str(CHANNEL_ID),
         "QUIZKIT_BOT_USERNAME": BOT_USERNAME,
-        "QUIZKIT_API_URL": emulator.base_url,
+        "QUIZKIT_API_URL": emulator.url,  # the root, as `quizkit serve --api-url` takes it
         "QUIZKIT_DB": str(db_path),
     }
 

@@ -8,6 +8,16 @@ from telegram.request import HTTPXRequest
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
 
+def api_base_url(api_url: str) -> str:
+    """Return python-telegram-bot's `base_url` for a Bot API URL, with or without "/bot" at the end.
+
+    "http://127.0.0.1:8081" (the form `quizkit serve --api-url` takes) and "http://127.0.0.1:8081/bot"
+    both become the latter.
+    """
+    url = api_url.rstrip("/")
+    return url if url.endswith("/bot") else url + "/bot"
+
+
 def masked_token(token: str) -> str:
     """Return the token with its secret part hidden, "123456:***", for logs and messages.
 
@@ -30,6 +40,7 @@ def make_bot(
     once and a 429 still retries once. Rehearsals use that, because the emulator has no flood
     limits unless asked for them.
     """
+    api_url = api_base_url(api_url)
     # A local emulator must never be reached through a proxy from the environment.
     local = not api_url.startswith(TELEGRAM_API_URL)
     httpx_kwargs = {"trust_env": False} if local else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from quizkit.bot import make_bot
-from quizkit.bot.telegram import TELEGRAM_API_URL, masked_token
+from quizkit.bot.telegram import TELEGRAM_API_URL, api_base_url, masked_token
 from quizkit.engine import Engine
 from quizkit.errors import QuizkitError
 from quizkit.doctor import DoctorSettings
@@ -116,7 +116,7 @@ class Server:
         self.transport = transport
         self.traffic = Traffic()
         self._token = token
-        self._api_url = api_url
+        self._api_url = api_base_url(api_url)
         self._host = host
         self._port = port
         self._public_url = public_url
