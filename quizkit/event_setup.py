@@ -11,7 +11,7 @@ import logging
 from quizkit.engine import Engine
 from quizkit.errors import InvalidEventFile
 from quizkit.event_file import EventFile, QuestionSpec
-from quizkit.model import Question
+from quizkit.model import Question, QuestionState
 from quizkit.store import Store
 
 __all__ = ["open_event"]
@@ -98,7 +98,9 @@ def _check_question(event_file: EventFile, question: Question, spec: QuestionSpe
         differences.append(f"kind {question.kind!r}")
     if spec.code is not None and question.code != spec.code:
         differences.append(f"code {question.code!r}")
-    if question.answers != spec.engine_answers():
+    # The host may give the answers when closing (`quizkit host close N --answer X`), and those are
+    # the ones the question was judged by, so a closed question keeps its stored answers.
+    if question.answers != spec.engine_answers() and question.state is not QuestionState.CLOSED:
         differences.append(f"answers {list(question.answers)!r}")
     if question.options != spec.options:
         differences.append(f"options {list(question.options)!r}")

@@ -203,6 +203,24 @@ def test_open_event_rejects_changed_file(tmp_path, changed, expected):
     assert "write another name" in str(error.value)
 
 
+def test_open_event_keeps_answers_given_at_close(tmp_path):
+    # A restart with the same file (systemd's Restart=on-failure) after `host close 1 --answer Rome`.
+    event_file = _write(tmp_path, HEAD + QUESTION + '[[questions]]\ntext = "Second?"\n')
+    store = Store(tmp_path / "quiz.db")
+    try:
+        engine = open_event(store, event_file, "quizkit_test_bot")
+        engine.open_question(1)
+        engine.close_question(1, ["Rome"])
+        engine.open_question(2)
+
+        reloaded = open_event(store, event_file, "quizkit_test_bot")
+        answers = [question.answers for question in reloaded.questions()]
+    finally:
+        store.close()
+
+    assert answers == [("Rome",), ()]
+
+
 def test_open_event_rejects_removed_question(tmp_path):
     store = Store(tmp_path / "quiz.db")
     try:
