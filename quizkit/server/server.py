@@ -168,7 +168,11 @@ class Server:
             # error is masked and not chained, which would print it in a traceback.
             text = mask_secrets(str(error))
             cause = error if text == str(error) else None
-            raise ServerStartFailed(f"Server failed to start: {type(error).__name__}: {text}") from cause
+            raise ServerStartFailed(
+                f"Server failed to start: {type(error).__name__}: {text}. The Bot API is at "
+                f"{self._api_url.removesuffix('/bot')}; check that it answers and that the token is right, "
+                f"then start again."
+            ) from cause
         logger.info("Server started (%s%s)", self.transport, f" at {self.webhook_url}" if self.webhook_url else "")
         return self
 
