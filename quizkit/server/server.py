@@ -169,7 +169,7 @@ class Server:
             text = mask_secrets(str(error))
             cause = error if text == str(error) else None
             raise ServerStartFailed(
-                f"Server failed to start: {type(error).__name__}: {text}. The Bot API is at "
+                f"Server failed to start: {type(error).__name__}: {text.rstrip('. ')}. The Bot API is at "
                 f"{self._api_url.removesuffix('/bot')}; check that it answers and that the token is right, "
                 f"then start again."
             ) from cause
