@@ -221,7 +221,7 @@ def _host_text(action: str, result: Any) -> str:
         lines += [f"{q['number']:>3} {q['code']:<6} {q['state']:<7} {q['answers']:>5} answers" for q in result["questions"]]
         return "\n".join(lines)
     if not result:
-        return "No closed question yet, so the leaderboard is empty."
+        return "The leaderboard is empty: no closed question has a correct answer yet."
     return "\n".join(f"{row['position']:>3}. {row['display_name']:<36} {row['correct']:>2} correct "
                      f"{row['delay_s']:>8.1f} s" for row in result)
 
