@@ -44,17 +44,22 @@ def test_handle_many_drops_duplicate_in_group(quiz, chat):
     assert quiz.answer_count(1) == 1
 
 
-def test_handle_many_rolls_back_failing_update_alone(quiz, chat, store, monkeypatch):
-    quiz.open_question(1)
+def _fail_for_bruno(store, monkeypatch, error: Exception) -> None:
+    """Make storing Bruno's participant row raise `error`, after the row was written."""
     upsert = store.upsert_participant
 
-    def failing_for_bruno(event_id, sender, seen_at):
+    def failing(event_id, sender, seen_at):
         conversation = upsert(event_id, sender, seen_at)
         if sender.user_id == BRUNO.user_id:
-            raise RuntimeError("rule failed for Bruno")
+            raise error
         return conversation
 
-    monkeypatch.setattr(store, "upsert_participant", failing_for_bruno)
+    monkeypatch.setattr(store, "upsert_participant", failing)
+
+
+def test_handle_many_rolls_back_failing_update_alone(quiz, chat, store, monkeypatch):
+    quiz.open_question(1)
+    _fail_for_bruno(store, monkeypatch, RuntimeError("rule failed for Bruno"))
     anna, bruno, carla = (chat.incoming(user, "/start KX1") for user in (ANNA, BRUNO, CARLA))
 
     results = quiz.handle_many([anna, bruno, carla])
@@ -69,15 +74,7 @@ def test_handle_many_rolls_back_failing_update_alone(quiz, chat, store, monkeypa
 
 def test_handle_many_storage_failure_stores_nothing(quiz, chat, store, monkeypatch):
     quiz.open_question(1)
-    upsert = store.upsert_participant
-
-    def locked_for_bruno(event_id, sender, seen_at):
-        conversation = upsert(event_id, sender, seen_at)
-        if sender.user_id == BRUNO.user_id:
-            raise sqlite3.OperationalError("database is locked")
-        return conversation
-
-    monkeypatch.setattr(store, "upsert_participant", locked_for_bruno)
+    _fail_for_bruno(store, monkeypatch, sqlite3.OperationalError("database is locked"))
 
     with pytest.raises(sqlite3.OperationalError):
         quiz.handle_many([chat.incoming(ANNA, "/start KX1"), chat.incoming(BRUNO, "/start KX1")])
