@@ -222,7 +222,7 @@ def test_head_request_gets_length_without_body(running):
     (b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + b"3e9\r\n" + b"y" * 1001 + b"\r\n", 413),
     (b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * (MAX_HEAD_BYTES + 1) + b"\r\n\r\n", 431),
 ])
-def test_bad_request_refused_and_connection_closed(running, request_bytes, status):
+def test_bad_request_rejected_and_closed(running, request_bytes, status):
     with running.connect() as connection:
         connection.sendall(request_bytes)
         responded, headers, body = _read_response(connection)
@@ -233,7 +233,7 @@ def test_bad_request_refused_and_connection_closed(running, request_bytes, statu
     assert running.handler.requests == []
 
 
-def test_declared_oversize_refused_before_the_body_arrives(running):
+def test_declared_oversize_rejected_before_body(running):
     with running.connect() as connection:
         connection.sendall(f"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n".encode())
 
@@ -332,7 +332,7 @@ def _pad_until_answered(connection: socket.socket) -> None:
     (b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: ", 431),
     (b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Pad: ", 400),
 ])
-def test_header_or_trailer_without_end_refused(running, start, status):
+def test_endless_header_or_trailer_rejected(running, start, status):
     # httptools keeps a header's partial name and value to itself until the line ends, so the limit
     # must also hold for a line that never ends, in the head (431) or in a trailer (400).
     with running.connect() as connection:

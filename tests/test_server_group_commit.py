@@ -92,8 +92,8 @@ def test_group_commit_locked_database_fails_request(server, engine):
 
 
 def test_group_commit_locked_database_fails_whole_group(engine):
-    # Updates submitted in one turn of the loop form one group; the HTTP clients above cannot
-    # guarantee that, so this drives GroupCommit directly with the real engine and database.
+    # Updates submitted in one turn of the loop form one group. HTTP clients cannot guarantee
+    # that, so this test drives GroupCommit directly with the real engine and database.
     engine.open_question(1)
     processor = UpdateProcessor(engine, bot=None, traffic=Traffic())
     bodies = [json.loads(_update(7100 + index, user_id, "/start RM1")) for index, user_id in enumerate(USERS[:3])]

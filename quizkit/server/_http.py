@@ -8,7 +8,7 @@ in one call.
 
 What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in order, one at a
 time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
-What it refuses, then closes the connection: malformed requests (400), upgrades (400), bodies over
+What it rejects, then closes the connection: malformed requests (400), upgrades (400), bodies over
 `max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing with trailers over
 MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`. The connection is aborted when
 its client has not taken the last responses another `keep_alive_s` later.
@@ -53,7 +53,7 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """What the handler responds with: a status, a body and its content type, and any further headers."""
+    """A handler's response: a status, a body and its content type, and any further headers."""
 
     status: int
     body: bytes = b""
@@ -65,7 +65,7 @@ class Response:
 Handler = Callable[[Request, Callable[[Response], None]], None]
 
 
-class _Refused(Exception):
+class _Rejected(Exception):
     """Raised in a parser callback to stop parsing; the connection keeps the status and message."""
 
 
@@ -122,7 +122,7 @@ class _Connection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_active = self._loop.time()
-        self._refusal: tuple[int, str] | None = None
+        self._rejection: tuple[int, str] | None = None
 
         self._in_message = False
         self._message_began = 0.0
@@ -164,12 +164,12 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._refuse(HTTPStatus.BAD_REQUEST, "Upgrades are not served here")
+            self._reject(HTTPStatus.BAD_REQUEST, "Upgrades are not served here")
             return
         except httptools.HttpParserError as error:
             # An exception raised in a callback arrives wrapped in HttpParserCallbackError.
-            status, message = self._refusal or (HTTPStatus.BAD_REQUEST, f"Malformed HTTP request: {error}")
-            self._refuse(status, message)
+            status, message = self._rejection or (HTTPStatus.BAD_REQUEST, f"Malformed HTTP request: {error}")
+            self._reject(status, message)
             return
         self._check_framing_bytes()
 
@@ -286,11 +286,11 @@ class _Connection(asyncio.Protocol):
             return
         self._next()
 
-    def _refuse(self, status: int, message: str) -> None:
+    def _reject(self, status: int, message: str) -> None:
         # The parser is in an unknown state after an error, so the connection ends here. When an
         # earlier request still waits for its response, that response goes out with
         # `connection: close` and the connection closes after it, without this status.
-        logger.debug("Refusing a webhook request with %d: %s", status, message)
+        logger.debug("Rejecting a webhook request with %d: %s", status, message)
         self._queued.clear()
         self._closing = True
         if self._transport is None or self._transport.is_closing() or self._busy:
@@ -306,9 +306,9 @@ class _Connection(asyncio.Protocol):
         if not self._in_message or self._received_bytes - self._body_bytes <= MAX_HEAD_BYTES:
             return
         if self._head_complete:
-            self._refuse(HTTPStatus.BAD_REQUEST, f"Chunk framing and trailers exceed {MAX_HEAD_BYTES} bytes")
+            self._reject(HTTPStatus.BAD_REQUEST, f"Chunk framing and trailers exceed {MAX_HEAD_BYTES} bytes")
         else:
-            self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+            self._reject(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                          f"Request line and headers exceed {MAX_HEAD_BYTES} bytes")
 
     def _update_reading(self) -> None:
@@ -330,8 +330,8 @@ class _Connection(asyncio.Protocol):
                                f"Request line and headers exceed {MAX_HEAD_BYTES} bytes")
 
     def _stop_parsing(self, status: int, message: str) -> None:
-        self._refusal = (status, message)
-        raise _Refused(message)
+        self._rejection = (status, message)
+        raise _Rejected(message)
 
     # Closing
 

@@ -1,4 +1,4 @@
-"""Write-ahead log checkpoints on a thread of their own, so a busy writer never waits for them.
+"""Write-ahead log checkpoints on a thread of their own, so that a busy writer does not wait for them.
 
 In WAL mode SQLite appends each commit to the log and, once the log passes 1,000 pages, the
 committing connection copies the log back into the database file and syncs both to disk: a
