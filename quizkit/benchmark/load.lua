@@ -131,7 +131,9 @@ end
 
 function delay()
   -- Sends follow a fixed schedule per connection. A late one goes at once and the schedule stays,
-  -- so the average rate is the target unless the server is slower than it.
+  -- so the average rate is the target unless the server is slower than it. Each connection's first
+  -- send is offset by its share of one interval, so the connections take turns instead of sending
+  -- together, and a run of a second or two still holds the target rate.
   -- NOTE: wrk times a request from its send. When the server falls behind, the time a request
   -- waited for its turn is missing from its latency, so the harness also checks the achieved rate.
   if interval_ms == 0 then
@@ -139,9 +141,10 @@ function delay()
   end
   local now = now_ms()
   if next_send_ms == nil then
-    next_send_ms = now
+    next_send_ms = now + interval_ms * thread_index / threads_total
+  else
+    next_send_ms = next_send_ms + interval_ms
   end
-  next_send_ms = next_send_ms + interval_ms
   local wait = next_send_ms - now
   if wait < 0 then
     return 0

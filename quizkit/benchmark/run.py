@@ -84,12 +84,12 @@ def _throughput_summary(results: dict, texts: BenchTexts) -> str:
     lines = [
         "",
         texts.floor.format(rate=results["floor_updates_per_s"], stack=results["floor_stack"]),
-        texts.quizkit.format(rate=results["max_sustained_updates_per_s"], share="-" if share is None else f"{share:.0%}",
+        texts.quizkit.format(rate=results["max_sustained_updates_per_s"], share=_or_dash(share, "{:.0%}"),
                              fastest=results["quizkit_unthrottled_updates_per_s"]),
         texts.answers.format(acknowledged=results["acknowledged_answers"], lost=results["lost_answers"],
                              duplicated=results["duplicated_answers"], rss=results["peak_rss_mb"]),
         texts.baseline.format(rate=results["baseline_max_sustained_updates_per_s"],
-                              ratio=results["quizkit_over_baseline"]),
+                              ratio=_or_dash(results["quizkit_over_baseline"])),
     ]
     if results["generator"]["wrk_share_of_cpu"] is not None:
         lines.append(texts.generator.format(**results["generator"]))
@@ -100,6 +100,11 @@ def _throughput_summary(results: dict, texts: BenchTexts) -> str:
                                               p99=point["p99_ms"], cpu=point["server_cpu_percent"],
                                               rss=point["peak_rss_mb"]))
     return "\n".join(lines)
+
+
+def _or_dash(value: float | None, form: str = "{}") -> str:
+    """`value` in `form`, or a dash when a figure could not be worked out (say, no baseline step held)."""
+    return "-" if value is None else form.format(value)
 
 
 def _pushpull_table(pushpull: dict, texts: BenchTexts) -> str:
