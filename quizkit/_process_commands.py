@@ -189,6 +189,9 @@ def event_and_database(event: str, db: Path | None) -> tuple[EventFile | None, P
 
 def _run_host(args: argparse.Namespace) -> int:
     from quizkit.control import ControlClient
+    from quizkit.store import require_database
+
+    require_database(args.db)
 
     # NOTE: only the results follow the locale. Errors, such as a missing control file or an engine
     # error that the server returns, are printed in English.

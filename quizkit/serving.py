@@ -67,7 +67,8 @@ def serve(options: ServeOptions, stop: threading.Event | None = None) -> None:
 
     hide_in_logs(options.token, masked_token(options.token))
     stop = stop or threading.Event()
-    store = Store(options.db_path)
+    # Only an event file creates its event, so only then may a missing database file be created.
+    store = Store(options.db_path, create=options.event_file is not None)
     try:
         engine = _open_engine(store, options)
         server = Server(

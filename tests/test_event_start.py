@@ -36,6 +36,8 @@ def test_start_event_host_polls_the_event(engine, emulator):
     ({"QUIZKIT_BOT_TOKEN": ""}, "start_no_token", {}),
     ({"QUIZKIT_EVENT": "  "}, "start_no_event", {}),
     ({"QUIZKIT_DB": ""}, "start_no_database", {"event": "test-event"}),
+    ({"QUIZKIT_DB": "/nonexistent/quiz.db"}, "start_database_missing", {"path": "/nonexistent/quiz.db",
+                                                                         "event": "test-event"}),
     ({"QUIZKIT_PORT": "84a3"}, "start_invalid_port", {"value": "84a3"}),
     ({"QUIZKIT_PORT": "70000"}, "start_invalid_port", {"value": "70000"}),
     ({"QUIZKIT_PORT": "٨٤٤٣"}, "start_invalid_port", {"value": "٨٤٤٣"}),

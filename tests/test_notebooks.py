@@ -364,3 +364,21 @@ def test_host_notebook_bot_api_unreachable(engine, monkeypatch, language, expect
     assert error.evalue.startswith(expected.format(url=url))
     assert "Server failed to start" in error.evalue
     assert "TEST" not in error.evalue  # the token's secret part
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("it", "Il database {path} non esiste, quindi l'evento 'test-event' non si può caricare; il quaderno non ha "
+           "creato nessun file. Controllate QUIZKIT_DB, oppure create l'evento con quizkit serve --event "
+           "EVENTO.toml (vedete la sezione Con una gara vera), poi eseguite di nuovo le celle."),
+    ("en", "Database {path} not found, so event 'test-event' cannot be loaded; the notebook created no file. "
+           "Check QUIZKIT_DB, or create the event with quizkit serve --event EVENT.toml (see the section With a "
+           "real event), then run the cells again."),
+])
+def test_host_notebook_database_missing(engine, tmp_path, monkeypatch, language, expected):
+    mistyped = tmp_path / "mistyped.db"
+
+    error = _host_start_error(monkeypatch, {"QUIZKIT_DB": str(mistyped), "QUIZKIT_EVENT": engine.event.name,
+                                            "QUIZKIT_LANGUAGE": language})
+
+    assert error.evalue == expected.format(path=mistyped)
+    assert not mistyped.exists()

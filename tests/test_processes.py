@@ -315,6 +315,7 @@ def test_host_unknown_question_exits_with_engine_message(processes, event_db, tm
 
 def test_host_rejects_control_url_off_loopback(tmp_path):
     db = tmp_path / "quiz.db"
+    Store(db).close()
     control_file_path(db).write_text(json.dumps({"url": "http://192.0.2.1:80", "token": "t"}))
 
     run = _quizkit("host", "--db", str(db), "status", cwd=tmp_path)

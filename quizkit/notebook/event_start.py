@@ -3,9 +3,9 @@
     host = start_event_host(language="it")   # reads QUIZKIT_BOT_TOKEN, QUIZKIT_EVENT, QUIZKIT_DB, ...
     panel = Panel(host, language="it")
 
-A start that fails for a reason the host can fix (a variable not set, an event not in the database,
-a Bot API that does not respond, another process serving the event) raises HostStartError, whose
-message is in the panel's language and says what to do.
+A start can fail for reasons the host can fix: a variable not set, a database file that does not
+exist, an event not in the database, a Bot API that does not respond, or another process serving the
+event. Each raises HostStartError, whose message is in the panel's language and says what to do.
 """
 
 from __future__ import annotations
@@ -101,8 +101,11 @@ def _port(text: str, words: dict[str, str]) -> int:
 
 
 def _open_store(settings: _Settings, words: dict[str, str]) -> Store:
+    # A mistyped QUIZKIT_DB must not become a new, empty database.
+    if not settings.db_path.is_file():
+        raise HostStartError(words["start_database_missing"].format(path=settings.db_path, event=settings.event))
     try:
-        return Store(settings.db_path)
+        return Store(settings.db_path, create=False)
     except StoreError as error:
         raise HostStartError(words["start_database_failed"].format(path=settings.db_path, error=error)) from error
 

@@ -111,6 +111,9 @@ _LABELS = {
         "start_no_database": "QUIZKIT_DB is not set, so the notebook does not know which database contains "
                              "event {event!r}. Set it to the database's path (for example "
                              "QUIZKIT_DB=codeweek.db), then run the cells again.",
+        "start_database_missing": "Database {path} not found, so event {event!r} cannot be loaded; the notebook "
+                                  "created no file. Check QUIZKIT_DB, or create the event with quizkit serve "
+                                  "--event EVENT.toml (see the section With a real event), then run the cells again.",
         "start_event_missing": "Event {event!r} is not in database {path}, which contains: {events}. Check "
                                "QUIZKIT_EVENT, or create the event with quizkit serve --event EVENT.toml (see "
                                "the section With a real event), then run the cells again.",
@@ -233,6 +236,10 @@ _LABELS = {
         "start_no_database": "QUIZKIT_DB non è impostata, quindi il quaderno non sa quale database contiene "
                              "l'evento {event!r}. Impostatela con il percorso del database (per esempio "
                              "QUIZKIT_DB=codeweek.db), poi eseguite di nuovo le celle.",
+        "start_database_missing": "Il database {path} non esiste, quindi l'evento {event!r} non si può caricare; "
+                                  "il quaderno non ha creato nessun file. Controllate QUIZKIT_DB, oppure create "
+                                  "l'evento con quizkit serve --event EVENTO.toml (vedete la sezione Con una gara "
+                                  "vera), poi eseguite di nuovo le celle.",
         "start_event_missing": "L'evento {event!r} non è nel database {path}, che contiene: {events}. Controllate "
                                "QUIZKIT_EVENT, oppure create l'evento con quizkit serve --event EVENTO.toml "
                                "(vedete la sezione Con una gara vera), poi eseguite di nuovo le celle.",
