@@ -22,13 +22,14 @@ from datetime import datetime
 
 from quizkit._results import compute_leaderboard, compute_result, is_late
 from quizkit._taps import choice_keyboard
-from quizkit._text import display_text, remove_invisible, visible_length
+from quizkit._text import display_text, perceived_length, remove_invisible, visible_length
 from quizkit.answers import is_correct, match_option, normalise, normalise_code_input
 from quizkit.limits import (
     HEAD_COUNT_MAX,
     HEAD_COUNT_MIN,
     LEADERBOARD_TOP,
     TEAM_NAME_MAX_CHARS,
+    TEAM_NAME_MAX_CODE_POINTS,
     TEAM_NAME_MIN_CHARS,
 )
 from quizkit.locales import LANGUAGES, texts_for
@@ -296,12 +297,14 @@ class Turn:
         return self.texts.registration_cancelled()
 
     def _accept_team_name(self, text: str) -> str:
-        # The minimum counts visible characters, the maximum every stored one, joiners included.
         team_name = display_text(text)
-        if visible_length(team_name) < TEAM_NAME_MIN_CHARS:
+        length = perceived_length(team_name)
+        if length < TEAM_NAME_MIN_CHARS:
             return self.texts.registration_team_name_too_short()
-        if len(team_name) > TEAM_NAME_MAX_CHARS:
+        if length > TEAM_NAME_MAX_CHARS:
             return self.texts.registration_team_name_too_long()
+        if len(team_name) > TEAM_NAME_MAX_CODE_POINTS:
+            return self.texts.registration_team_name_too_many_code_points()
 
         self.state = replace(self.state, registration_step=STEP_HEAD_COUNT, pending_team_name=team_name)
         return self.texts.registration_ask_head_count(team_name)

@@ -16,6 +16,7 @@ from typing import Any
 
 from quizkit.bot_token import TOKEN_VARIABLE
 from quizkit.cli import EXIT_FAILED, UsageError, _database_path, _number, _port, _positive_int, _time_scale
+from quizkit.console import HostTexts, host_texts
 from quizkit.errors import QuizkitError
 from quizkit.event_file import EventFile
 from quizkit.log_redaction import hide_in_logs
@@ -188,6 +189,12 @@ def event_and_database(event: str, db: Path | None) -> tuple[EventFile | None, P
 
 def _run_host(args: argparse.Namespace) -> int:
     from quizkit.control import ControlClient
+    from quizkit.store import require_database
+
+    require_database(args.db)
+
+    # NOTE: only the results follow the locale. Errors, such as a missing control file or an engine
+    # error that the server returns, are printed in English.
 
     client = ControlClient.from_file(args.db)
     if args.action == "open":
@@ -207,23 +214,32 @@ def _run_host(args: argparse.Namespace) -> int:
 
 
 def _host_text(action: str, result: Any) -> str:
+    texts = host_texts()
     if action == "open":
-        return f"Opened question {result['number']} ({result['code']})."
+        return texts.opened.format(number=result["number"], code=result["code"])
     if action == "close":
-        podium = ", ".join(f"{entry['rank']}. {entry['display_name']}" for entry in result["podium"]) or "nobody"
-        return (f"Closed question {result['number']} ({result['code']}): {result['answers']} answers, "
-                f"{result['correct']} correct ({result['percent_correct']}%), {result['people_reached']} "
-                f"people reached; podium: {podium}.")
+        podium = ", ".join(f"{entry['rank']}. {entry['display_name']}" for entry in result["podium"])
+        return texts.closed.format(number=result["number"], code=result["code"], answers=result["answers"],
+                                   correct=result["correct"], percent_correct=result["percent_correct"],
+                                   people_reached=result["people_reached"], podium=podium or texts.nobody)
     if action == "status":
-        server = result["server"]
-        lines = [f"Event {result['event']!r}: {server['transport']}, {server['updates_total']} updates, "
-                 f"{server['posts_sent']} channel posts, {server['errors']} errors."]
-        lines += [f"{q['number']:>3} {q['code']:<6} {q['state']:<7} {q['answers']:>5} answers" for q in result["questions"]]
-        return "\n".join(lines)
+        return _status_text(texts, result)
     if not result:
-        return "The leaderboard is empty: no closed question has a correct answer yet."
-    return "\n".join(f"{row['position']:>3}. {row['display_name']:<36} {row['correct']:>2} correct "
-                     f"{row['delay_s']:>8.1f} s" for row in result)
+        return texts.leaderboard_empty
+    return "\n".join(texts.leaderboard_row.format(position=row["position"], name=row["display_name"],
+                                                  correct=row["correct"], delay_s=row["delay_s"])
+                     for row in result)
+
+
+def _status_text(texts: HostTexts, result: dict[str, Any]) -> str:
+    server = result["server"]
+    lines = [texts.status.format(event=result["event"], transport=server["transport"],
+                                 updates=server["updates_total"], posts=server["posts_sent"], errors=server["errors"])]
+    for question in result["questions"]:
+        state = texts.states.get(question["state"], question["state"])
+        lines.append(texts.question.format(number=question["number"], code=question["code"], state=state,
+                                           answers=question["answers"]))
+    return "\n".join(lines)
 
 
 def _run_crowd(args: argparse.Namespace) -> int:

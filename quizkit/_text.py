@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["display_text", "has_invisible", "is_invisible", "remove_invisible", "visible_length"]
+import regex
+
+__all__ = ["display_text", "has_invisible", "is_invisible", "perceived_length", "remove_invisible", "visible_length"]
 
 # Hangul fillers: letters (category Lo) that render as blank space, so a Cf filter alone lets them
 # make a name look empty.
@@ -30,6 +32,11 @@ TAG_CHARACTERS = range(0xE0020, 0xE0080)
 # None of them is invisible or whitespace, so the functions below look only at what is left, which
 # for most typed text is a few spaces.
 _WITHOUT_PRINTABLE_ASCII = dict.fromkeys(range(0x21, 0x7F))
+
+# An extended grapheme cluster (Unicode UAX #29), what a reader sees as one character: a family emoji
+# of seven code points, a flag of two, a letter with its combining accents. The standard library's
+# `re` has no \X, the `regex` module implements it.
+_GRAPHEME_CLUSTER = regex.compile(r"\X")
 
 
 def is_invisible(character: str) -> bool:
@@ -62,6 +69,15 @@ def visible_length(text: str) -> int:
     rest = text.translate(_WITHOUT_PRINTABLE_ASCII)
     hidden = sum(1 for character in rest if character.isspace() or is_invisible(character))
     return len(text) - hidden
+
+
+def perceived_length(text: str) -> int:
+    """Return the number of user-perceived characters (extended grapheme clusters) that a reader sees.
+
+    A cluster counts unless all its code points are invisible or whitespace, so a family emoji counts
+    1, and a right-to-left mark or a space counts 0. A lone surrogate counts as one character.
+    """
+    return sum(1 for cluster in _GRAPHEME_CLUSTER.findall(text) if visible_length(cluster) > 0)
 
 
 def display_text(text: str) -> str:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from quizkit.errors import EventNotFound, SchemaVersionError, StoreError
 from quizkit.model import Participant
-from quizkit.store import SCHEMA_VERSION, connect_reader
+from quizkit.store import SCHEMA_VERSION, connect_reader, require_database
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -98,8 +98,7 @@ def load(path: str | Path, event: str | None = None) -> Results:
     Raises StoreError when the file is missing or has no quizkit schema, EventNotFound for an unknown event name (the message
     names the events present) and SchemaVersionError for a database written by a newer quizkit.
     """
-    if not Path(path).is_file():
-        raise StoreError(f"Database {str(path)!r} not found; pass the path of a quizkit .db file.")
+    require_database(path)
 
     connection = connect_reader(path)
     try:

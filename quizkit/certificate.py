@@ -17,10 +17,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from quizkit.console import locale_is_italian
 from quizkit.errors import QuizkitError
 
-__all__ = ["CertificateError", "CertificateFiles", "ensure_self_signed", "write_self_signed"]
+__all__ = ["CertificateError", "CertificateFiles", "ensure_self_signed", "self_signed_host", "write_self_signed"]
 
 VALIDITY = timedelta(days=365)
 RENEW_BEFORE = timedelta(days=30)
@@ -28,8 +30,37 @@ RENEW_BEFORE = timedelta(days=30)
 RSA_KEY_BITS = 2048
 
 
+# `quizkit serve --self-signed` prints these, so they follow the locale as the command line's texts do.
+_MESSAGES = {
+    "en": {
+        "no_url": "--self-signed needs --public-url, the https:// URL with the IP address that Telegram reaches "
+                  "this machine at, but none was given; add --public-url https://IP:PORT, such as "
+                  "https://203.0.113.7:8443.",
+        "not_https": "--self-signed needs an https:// public URL, but --public-url is {url!r}; give "
+                     "https://IP:PORT, such as https://203.0.113.7:8443.",
+        "not_ip": "--self-signed needs a public URL with an IP address, such as https://203.0.113.7:8443, not "
+                  "{host!r}; for a domain name, get a certificate from Let's Encrypt (Caddy does it for you) instead.",
+    },
+    "it": {
+        "no_url": "--self-signed richiede --public-url, l'URL https:// con l'indirizzo IP a cui Telegram raggiunge "
+                  "questo computer, ma non è stato indicato; aggiungete --public-url https://IP:PORTA, per esempio "
+                  "https://203.0.113.7:8443.",
+        "not_https": "--self-signed richiede un URL pubblico https://, ma --public-url è {url!r}; indicate "
+                     "https://IP:PORTA, per esempio https://203.0.113.7:8443.",
+        "not_ip": "--self-signed richiede un URL pubblico con un indirizzo IP, per esempio https://203.0.113.7:8443, "
+                  "non {host!r}; per un nome di dominio procuratevi invece un certificato da Let's Encrypt "
+                  "(Caddy lo fa per voi).",
+    },
+}
+
+
 class CertificateError(QuizkitError):
     """A self-signed certificate cannot be made for the given host, or its files cannot be written."""
+
+
+def _message(key: str, **values: str) -> str:
+    language = "it" if locale_is_italian() else "en"
+    return _MESSAGES[language][key].format(**values)
 
 
 @dataclass(frozen=True)
@@ -39,6 +70,20 @@ class CertificateFiles:
     cert_path: Path
     key_path: Path
     pem: bytes
+
+
+def self_signed_host(public_url: str | None) -> str:
+    """Return the IP address of an https:// public URL, the host a self-signed certificate names.
+
+    Raises CertificateError, in Italian under an Italian locale, when the URL is missing, is not
+    https:// or names a host other than an IP address.
+    """
+    if not public_url:
+        raise CertificateError(_message("no_url"))
+    parts = urlsplit(public_url)
+    if parts.scheme != "https":
+        raise CertificateError(_message("not_https", url=public_url))
+    return str(_ip_address(parts.hostname or ""))
 
 
 def ensure_self_signed(ip: str, db_path: Path) -> CertificateFiles:
@@ -89,10 +134,7 @@ def _ip_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         return ipaddress.ip_address(ip.strip("[]"))
     except ValueError:
-        raise CertificateError(
-            f"--self-signed needs a public URL with an IP address, such as https://203.0.113.7:8443, not "
-            f"{ip!r}; for a domain name, get a certificate from Let's Encrypt (Caddy does it for you) instead."
-        ) from None
+        raise CertificateError(_message("not_ip", host=ip)) from None
 
 
 def _still_valid(pem: bytes, address) -> bool:

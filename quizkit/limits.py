@@ -1,8 +1,13 @@
 """Limits on what participants type, shared by the conversation rules and the texts that state them."""
 
+# Team names are counted in user-perceived characters (extended grapheme clusters), so a family emoji
+# of seven code points counts as one character.
 TEAM_NAME_MIN_CHARS = 3
-# Keeps a leaderboard of ten teams far below Telegram's 4096-character message limit.
 TEAM_NAME_MAX_CHARS = 64
+# One perceived character can be any number of code points (a letter with 500 combining accents is one),
+# so this cap bounds what a name stores and posts. A leaderboard of ten names of 128 code points stays
+# far below Telegram's 4096-character message limit, and the posts quote a name of up to 129 uncut.
+TEAM_NAME_MAX_CODE_POINTS = 128
 HEAD_COUNT_MIN = 1
 HEAD_COUNT_MAX = 499
 # /stats and the leaderboard post show this many rows.

@@ -8,7 +8,6 @@ import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from telegram.error import TelegramError
 
@@ -68,7 +67,8 @@ def serve(options: ServeOptions, stop: threading.Event | None = None) -> None:
 
     hide_in_logs(options.token, masked_token(options.token))
     stop = stop or threading.Event()
-    store = Store(options.db_path)
+    # Only an event file creates its event, so only then may a missing database file be created.
+    store = Store(options.db_path, create=options.event_file is not None)
     try:
         engine = _open_engine(store, options)
         server = Server(
@@ -139,14 +139,9 @@ def _max_connections(options: ServeOptions) -> int:
 def _certificate_settings(options: ServeOptions) -> dict:
     if not options.self_signed:
         return {}
-    from quizkit.certificate import CertificateError, ensure_self_signed
+    from quizkit.certificate import ensure_self_signed, self_signed_host
 
-    if not options.public_url or urlsplit(options.public_url).scheme != "https":
-        raise CertificateError(
-            f"--self-signed needs --public-url https://IP:PORT, the address Telegram reaches this machine at, "
-            f"got {options.public_url!r}."
-        )
-    files = ensure_self_signed(urlsplit(options.public_url).hostname or "", options.db_path)
+    files = ensure_self_signed(self_signed_host(options.public_url), options.db_path)
     return {"certificate": files.pem, "ssl_certfile": str(files.cert_path), "ssl_keyfile": str(files.key_path)}
 
 

@@ -181,7 +181,10 @@ def test_load_missing_file_raises(tmp_path):
     with pytest.raises(StoreError) as raised:
         analysis.load(path)
 
-    assert str(raised.value) == f"Database {str(path)!r} not found; pass the path of a quizkit .db file."
+    assert str(raised.value) == (
+        f"Database {str(path)!r} not found, and no file was created. Check the path, or create the event's "
+        f"database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a rehearsal)."
+    )
     assert not path.exists()
 
 

@@ -326,3 +326,71 @@ def test_draft_question_code_during_registration_is_a_team_name(quiz, chat):
     participant_step = quiz.store.conversation(quiz.event.id, ANNA.user_id)
 
     assert participant_step.pending_team_name == "KX1"
+
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one emoji of 7 code points
+ITALY = "\U0001f1ee\U0001f1f9"  # a flag: two regional indicators
+SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+TOO_COMPLEX_EN = ("The team name is too long to store: some emoji and accented letters are made of several "
+                  "symbols and count more. Send a shorter name:")
+
+
+@pytest.mark.parametrize("team_name", [
+    FAMILY * 10,  # 10 characters, 70 code points
+    "e\u0301" * 64,  # 64 characters, each a letter and a combining accent
+    ITALY * 64,
+    "\u05e9\u05dc\u05d5\u05dd team",  # Hebrew, right to left, without bidi controls
+    SCOTLAND * 3,
+    "Caf\u00e9 \U0001f469\U0001f3fd\u200d\U0001f4bb",  # a skin-tone modifier inside a ZWJ sequence
+])
+def test_registration_team_name_counts_perceived_characters(quiz, chat, team_name):
+    _register_until_head_count(chat, team_name=team_name)
+
+    reply = chat.send(ANNA, "3")
+
+    assert reply.startswith("Done! Team <b>")
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name == team_name
+
+
+@pytest.mark.parametrize("team_name", [FAMILY, FAMILY * 2, ITALY + ITALY, "e\u0301\u0301\u0301" * 2])
+def test_registration_team_name_short_in_perceived_characters(quiz, chat, team_name):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    reply = chat.send(ANNA, team_name)
+
+    assert reply == "The team name must be at least 3 characters long. Send a longer name:"
+
+
+@pytest.mark.parametrize(("team_name", "reply"), [
+    ("x" * 65, "The team name can be at most 64 characters long. Send a shorter name:"),
+    (ITALY * 65, "The team name can be at most 64 characters long. Send a shorter name:"),
+    (FAMILY * 19, TOO_COMPLEX_EN),  # 19 characters, 133 code points
+    ("ab" + "c" + "\u0301" * 500, TOO_COMPLEX_EN),  # three characters, the last of 501 code points
+    ("\U0001f3f4" + "\U000e0067" * 300 + "abc", TOO_COMPLEX_EN),
+])
+def test_registration_team_name_too_long_rejected(quiz, chat, team_name, reply):
+    chat.send(ANNA, "/register")
+    chat.send(ANNA, "yes")
+
+    assert chat.send(ANNA, team_name) == reply
+    assert quiz.store.conversation(quiz.event.id, ANNA.user_id).pending_team_name is None
+
+
+def test_registration_team_name_too_complex_italian(chat):
+    chat.send(CARLA, "/register")
+    chat.send(CARLA, "sì")
+
+    reply = chat.send(CARLA, FAMILY * 19)
+
+    assert reply == ("Il nome della squadra è troppo lungo da salvare: alcune emoji e lettere accentate sono fatte "
+                     "di più simboli e contano di più. Mandamene uno più corto:")
+
+
+def test_registration_team_name_with_replacement_character(quiz, chat):
+    # The webhook replaces a lone surrogate with U+FFFD before the engine gets the text (quizkit._json).
+    _register_until_head_count(chat, team_name="Gufi \ufffd\u200f")
+
+    chat.send(ANNA, "2")
+
+    assert quiz.store.participant(quiz.event.id, ANNA.user_id).team_name == "Gufi \ufffd"

@@ -34,11 +34,13 @@ def rehearsal_db(tmp_path_factory):
     return path
 
 
-def _execute(name: str, monkeypatch, environment: dict[str, str], last_cells: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+def _execute(name: str, monkeypatch, environment: dict[str, str], last_cells: tuple[str, ...] = (),
+             allow_errors: bool = False) -> nbformat.NotebookNode:
     """Run the notebook in a python3 kernel started from the notebooks folder and return it with outputs.
 
     `last_cells` run after the notebook's own. A final cell prints the kernel's interpreter, so the
-    test can check it is this venv's.
+    test can check it is this venv's. With `allow_errors`, a cell that raises leaves an error output
+    and the next cells run.
     """
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     for source in last_cells:
@@ -51,6 +53,7 @@ def _execute(name: str, monkeypatch, environment: dict[str, str], last_cells: tu
         notebook,
         kernel_name="python3",
         timeout=120,
+        allow_errors=allow_errors,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     client.execute()
@@ -294,3 +297,88 @@ def test_classroom_notebook_real_class_branch(tmp_path, emulator, monkeypatch):
     first_lines = [message["text"].splitlines()[0] for message in emulator.messages(CHANNEL_ID)]
     expected = [line for number in range(1, 6) for line in (f"Domanda {number}", f"Domanda {number}: i risultati")]
     assert first_lines == [*expected, "🏆 Classifica finale"]
+
+
+def _host_start_error(monkeypatch, environment: dict[str, str]) -> dict:
+    """Run host.ipynb's real-event branch and return the error output of its start cell."""
+    from tests.conftest import TOKEN
+
+    for name in ("QUIZKIT_EVENT", "QUIZKIT_DB", "QUIZKIT_PUBLIC_URL", "QUIZKIT_PORT", "QUIZKIT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    notebook = _execute("host.ipynb", monkeypatch, {"QUIZKIT_BOT_TOKEN": TOKEN, **environment}, allow_errors=True)
+
+    start_cell = next(cell for cell in notebook.cells if "Panel(host" in cell.source)
+    errors = [output for output in start_cell.outputs if output.output_type == "error"]
+    assert len(errors) == 1, start_cell.outputs
+    return errors[0]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("it", "QUIZKIT_EVENT non è impostata, quindi il quaderno non sa quale evento condurre. Impostatela "
+           "con il nome dell'evento prima di aprire JupyterLab (per esempio QUIZKIT_EVENT=codeweek jupyter lab), "
+           "oppure in una cella con os.environ[\"QUIZKIT_EVENT\"] = \"codeweek\", poi eseguite di nuovo le celle."),
+    ("en", "QUIZKIT_EVENT is not set, so the notebook does not know which event to run. Set it to the "
+           "event's name before you open JupyterLab (for example QUIZKIT_EVENT=codeweek jupyter lab), or in a "
+           "cell with os.environ[\"QUIZKIT_EVENT\"] = \"codeweek\", then run the cells again."),
+])
+def test_host_notebook_event_variable_missing(engine, monkeypatch, language, expected):
+    error = _host_start_error(monkeypatch, {"QUIZKIT_DB": engine.store.path, "QUIZKIT_LANGUAGE": language})
+
+    assert error.ename == "HostStartError"
+    assert error.evalue == expected
+    assert error.traceback == [f"HostStartError: {expected}"]
+
+
+def test_host_notebook_event_not_in_database(engine, monkeypatch):
+    error = _host_start_error(monkeypatch, {"QUIZKIT_DB": engine.store.path, "QUIZKIT_EVENT": "codewek",
+                                            "QUIZKIT_LANGUAGE": "it"})
+
+    assert error.evalue == (
+        f"L'evento 'codewek' non è nel database {engine.store.path}, che contiene: 'test-event'. Controllate "
+        "QUIZKIT_EVENT, oppure create l'evento con quizkit serve --event EVENTO.toml (vedete la sezione "
+        "Con una gara vera), poi eseguite di nuovo le celle."
+    )
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("it", "Il bot non è partito. Controllate che la Bot API a {url} risponda (la connessione a internet, o "
+           "QUIZKIT_API_URL) e che il token in QUIZKIT_BOT_TOKEN sia giusto; quizkit doctor mostra che cosa non "
+           "va. Poi eseguite di nuovo questa cella.\nDettaglio: "),
+    ("en", "The bot did not start. Check that the Bot API at {url} answers (the internet connection, or "
+           "QUIZKIT_API_URL) and that the token in QUIZKIT_BOT_TOKEN is right; quizkit doctor shows which is "
+           "wrong. Then run this cell again.\nDetail: "),
+])
+def test_host_notebook_bot_api_unreachable(engine, monkeypatch, language, expected):
+    # A socket bound to a port but not listening: a connection to it is refused at once, and no other
+    # program can take the port while the test runs.
+    import socket
+
+    with socket.socket() as closed_port:
+        closed_port.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed_port.getsockname()[1]}"
+        error = _host_start_error(monkeypatch, {
+            "QUIZKIT_DB": engine.store.path, "QUIZKIT_EVENT": engine.event.name, "QUIZKIT_API_URL": url,
+            "QUIZKIT_LANGUAGE": language,
+        })
+
+    assert error.evalue.startswith(expected.format(url=url))
+    assert "Server failed to start" in error.evalue
+    assert "TEST" not in error.evalue  # the token's secret part
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("it", "Il database {path} non esiste, quindi l'evento 'test-event' non si può caricare; il quaderno non ha "
+           "creato nessun file. Controllate QUIZKIT_DB, oppure create l'evento con quizkit serve --event "
+           "EVENTO.toml (vedete la sezione Con una gara vera), poi eseguite di nuovo le celle."),
+    ("en", "Database {path} not found, so event 'test-event' cannot be loaded; the notebook created no file. "
+           "Check QUIZKIT_DB, or create the event with quizkit serve --event EVENT.toml (see the section With a "
+           "real event), then run the cells again."),
+])
+def test_host_notebook_database_missing(engine, tmp_path, monkeypatch, language, expected):
+    mistyped = tmp_path / "mistyped.db"
+
+    error = _host_start_error(monkeypatch, {"QUIZKIT_DB": str(mistyped), "QUIZKIT_EVENT": engine.event.name,
+                                            "QUIZKIT_LANGUAGE": language})
+
+    assert error.evalue == expected.format(path=mistyped)
+    assert not mistyped.exists()

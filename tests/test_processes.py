@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -62,8 +63,11 @@ def _emulator_up(url: str) -> bool:
         return False
 
 
-def _quizkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def _quizkit(*args: str, cwd: Path, locale: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "QUIZKIT_BOT_TOKEN": TOKEN}
+    if locale is not None:
+        env = {key: value for key, value in env.items() if key not in ("LC_ALL", "LC_MESSAGES")}
+        env["LANG"] = locale
     return subprocess.run([sys.executable, "-m", "quizkit", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -311,6 +315,7 @@ def test_host_unknown_question_exits_with_engine_message(processes, event_db, tm
 
 def test_host_rejects_control_url_off_loopback(tmp_path):
     db = tmp_path / "quiz.db"
+    Store(db).close()
     control_file_path(db).write_text(json.dumps({"url": "http://192.0.2.1:80", "token": "t"}))
 
     run = _quizkit("host", "--db", str(db), "status", cwd=tmp_path)
@@ -357,3 +362,59 @@ def test_control_file_replaced_whole(tmp_path):
     assert json.loads(path.read_text()) == {"url": "http://127.0.0.1:1", "token": "t"}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [entry.name for entry in tmp_path.iterdir()] == ["quiz.db.control"]
+
+
+
+# What `quizkit host` prints under each locale, as regular expressions over its whole output (the
+# status's first three lines).
+HOST_OUTPUT = {
+    "C.UTF-8": {
+        "open": r"Opened question 1 \({code}\)\.",
+        "close": r"Closed question 1 \({code}\): 1 answers, 1 correct \(100\.0%\), 1 people reached; podium: 1\. Lucia\.",
+        "status": r"Event 'live': webhook, \d+ updates, \d+ channel posts, 0 errors\.\n"
+                  r"  1 {code:<6} closed      1 answers\n"
+                  r"  2 {code2:<6} draft       0 answers",
+        "leaderboard": r"  1\. Lucia {{32}} 1 correct +\d+\.\d s",
+        "empty": r"The leaderboard is empty: no closed question has a correct answer yet\.",
+    },
+    "it_IT.UTF-8": {
+        "open": r"Aperta la domanda 1 \({code}\)\.",
+        "close": r"Chiusa la domanda 1 \({code}\): risposte 1, esatte 1 \(100\.0%\), persone raggiunte 1; "
+                 r"podio: 1\. Lucia\.",
+        "status": r"Evento 'live': webhook; update \d+, post sul canale \d+, errori 0\.\n"
+                  r"  1 {code:<6} chiusa          1 risposte\n"
+                  r"  2 {code2:<6} da lanciare     0 risposte",
+        "leaderboard": r"  1\. Lucia {{32}} 1 esatte +\d+\.\d s",
+        "empty": r"La classifica è vuota: nessuna domanda chiusa ha ancora una risposta esatta\.",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "it_IT.UTF-8"])
+def test_host_output_follows_locale(processes, event_db, tmp_path, locale):
+    from quizkit.emulator import SimUser
+    from quizkit.emulator.remote import RemoteEmulator
+
+    db, codes = event_db
+    api_url = _start_emulator(processes)
+    _start_serve(processes, "serve", db, api_url, _free_port())
+
+    def host(*args: str) -> subprocess.CompletedProcess:
+        return _quizkit("host", "--db", str(db), *args, cwd=tmp_path, locale=locale)
+
+    runs = {"empty": host("leaderboard"), "open": host("open", "1")}
+    emulator = RemoteEmulator(api_url)
+    pupil = SimUser(user_id=515151, first_name="Lucia", language_code="it")
+    try:
+        emulator.send_text(TOKEN, pupil, f"/start {codes[0]}")
+        emulator.send_text(TOKEN, pupil, "Roma")
+        assert emulator.wait_delivered(TOKEN, 30)
+    finally:
+        emulator.close()
+    runs.update(close=host("close", "1"), status=host("status"), leaderboard=host("leaderboard"))
+
+    for action, run in runs.items():
+        assert run.returncode == 0, f"{action}: {run.stderr}"
+        pattern = HOST_OUTPUT[locale][action].format(code=codes[0], code2=codes[1])
+        compared = "\n".join(run.stdout.splitlines()[:3]) + "\n" if action == "status" else run.stdout
+        assert re.fullmatch(pattern + r"\n", compared), f"{action}: {run.stdout!r}"

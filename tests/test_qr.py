@@ -250,4 +250,4 @@ def test_cli_qr_missing_database(tmp_path):
     run = _quizkit("qr", "--db", str(tmp_path / "missing.db"), "--out", str(tmp_path / "codes"), cwd=tmp_path)
 
     assert run.returncode == 1
-    assert "not found; pass the path of a quizkit .db file" in run.stderr
+    assert "not found, and no file was created. Check the path, or create the event's database" in run.stderr

@@ -550,3 +550,27 @@ def test_store_event_question_by_code(store):
     assert store.event_question_by_code(event_id, "kx2") is None
     assert store.event_question_by_code(event_id, "ZZ9") is None
     assert store.event_question_by_code(_event(store, "other"), "RM1") is None
+
+
+def test_store_without_create_rejects_missing_file(tmp_path):
+    path = tmp_path / "mistyped.db"
+
+    with pytest.raises(StoreError) as raised:
+        Store(path, create=False)
+
+    assert str(raised.value) == (
+        f"Database {str(path)!r} not found, and no file was created. Check the path, or create the event's "
+        f"database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a rehearsal)."
+    )
+    assert not path.exists()
+
+
+def test_store_without_create_opens_existing_file(tmp_path):
+    path = tmp_path / "quiz.db"
+    Store(path).close()
+
+    store = Store(path, create=False)
+    try:
+        assert store.event_names() == []
+    finally:
+        store.close()

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizkit._text import BLANK_LETTERS, display_text, has_invisible, is_invisible, remove_invisible, visible_length
+from quizkit._text import (
+    BLANK_LETTERS,
+    display_text,
+    has_invisible,
+    is_invisible,
+    perceived_length,
+    remove_invisible,
+    visible_length,
+)
 
 # Printable ASCII mixed with the characters the definitions single out: controls, whitespace,
 # format characters, blank letters, joiners, tags and the flag they follow.
@@ -50,3 +59,17 @@ def test_display_text_examples():
     assert display_text("Ro\u200bma") == "Roma"
     assert display_text("\u202eamoR") == "amoR"
     assert display_text("\U0001f469\u200d\U0001f4bb") == "\U0001f469\u200d\U0001f4bb"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Roma", 4),
+    ("\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466" * 10, 10),
+    ("e\u0301x", 2),
+    ("\U0001f1ee\U0001f1f9\U0001f1ee", 2),  # a flag and a lone regional indicator
+    ("a\ud800b", 3),  # a lone surrogate counts as one character
+    ("\u200fab\u200b", 2),  # an RTL mark and a zero-width space are not seen
+    ("a b", 2),
+    ("", 0),
+])
+def test_perceived_length(text, expected):
+    assert perceived_length(text) == expected

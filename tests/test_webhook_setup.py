@@ -158,12 +158,37 @@ def test_certificate_rejects_host_name(tmp_path, host):
         ensure_self_signed(host, tmp_path / "quiz.db")
 
 
-def test_serve_self_signed_needs_https_url(tmp_path, engine):
-    run = subprocess.run(
+def _serve_self_signed(tmp_path, engine, public_url_args: list[str], language: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key not in ("LC_ALL", "LC_MESSAGES")}
+    environment.update(QUIZKIT_BOT_TOKEN=TOKEN, LANG=language)
+    return subprocess.run(
         [sys.executable, "-m", "quizkit", "serve", "--db", str(engine.store.path), "--event", "test-event",
-         "--api-url", "http://127.0.0.1:9", "--self-signed", "--public-url", "http://203.0.113.7:8443"],
-        env={**os.environ, "QUIZKIT_BOT_TOKEN": TOKEN}, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+         "--api-url", "http://127.0.0.1:9", "--self-signed", *public_url_args],
+        env=environment, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(("public_url_args", "language", "expected"), [
+    ([], "C.UTF-8",
+     "quizkit: --self-signed needs --public-url, the https:// URL with the IP address that Telegram reaches "
+     "this machine at, but none was given; add --public-url https://IP:PORT, such as https://203.0.113.7:8443.\n"),
+    ([], "it_IT.UTF-8",
+     "quizkit: --self-signed richiede --public-url, l'URL https:// con l'indirizzo IP a cui Telegram raggiunge "
+     "questo computer, ma non è stato indicato; aggiungete --public-url https://IP:PORTA, per esempio "
+     "https://203.0.113.7:8443.\n"),
+    (["--public-url", "http://203.0.113.7:8443"], "C.UTF-8",
+     "quizkit: --self-signed needs an https:// public URL, but --public-url is 'http://203.0.113.7:8443'; "
+     "give https://IP:PORT, such as https://203.0.113.7:8443.\n"),
+    (["--public-url", "http://203.0.113.7:8443"], "it_IT.UTF-8",
+     "quizkit: --self-signed richiede un URL pubblico https://, ma --public-url è 'http://203.0.113.7:8443'; "
+     "indicate https://IP:PORTA, per esempio https://203.0.113.7:8443.\n"),
+    (["--public-url", "https://quiz.example.org"], "it_IT.UTF-8",
+     "quizkit: --self-signed richiede un URL pubblico con un indirizzo IP, per esempio https://203.0.113.7:8443, "
+     "non 'quiz.example.org'; per un nome di dominio procuratevi invece un certificato da Let's Encrypt "
+     "(Caddy lo fa per voi).\n"),
+])
+def test_serve_self_signed_url_errors(tmp_path, engine, public_url_args, language, expected):
+    run = _serve_self_signed(tmp_path, engine, public_url_args, language)
 
     assert run.returncode == 1
-    assert "--self-signed needs --public-url https://IP:PORT" in run.stderr
-    assert "Traceback" not in run.stderr
+    assert run.stderr == expected
+    assert "got None" not in run.stderr

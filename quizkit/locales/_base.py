@@ -295,6 +295,10 @@ class Texts(abc.ABC):
         """Reply to a team name longer than TEAM_NAME_MAX_CHARS characters."""
 
     @abc.abstractmethod
+    def registration_team_name_too_many_code_points(self) -> str:
+        """Reply to a team name within TEAM_NAME_MAX_CHARS characters but over TEAM_NAME_MAX_CODE_POINTS code points."""
+
+    @abc.abstractmethod
     def registration_ask_head_count(self, team_name: str) -> str:
         """Request for the number of people in the team."""
 

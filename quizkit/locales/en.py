@@ -217,6 +217,10 @@ class EnglishTexts(Texts):
     def registration_team_name_too_long(self) -> str:
         return f"The team name can be at most {TEAM_NAME_MAX_CHARS} characters long. Send a shorter name:"
 
+    def registration_team_name_too_many_code_points(self) -> str:
+        return ("The team name is too long to store: some emoji and accented letters are made of several "
+                "symbols and count more. Send a shorter name:")
+
     def registration_ask_head_count(self, team_name: str) -> str:
         return (
             f"How many people are in team <b>{quote(team_name, MAX_QUOTED_NAME_CHARS)}</b>, you included? "

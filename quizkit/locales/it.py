@@ -224,6 +224,10 @@ class ItalianTexts(Texts):
             "Mandamene uno più corto:"
         )
 
+    def registration_team_name_too_many_code_points(self) -> str:
+        return ("Il nome della squadra è troppo lungo da salvare: alcune emoji e lettere accentate sono fatte "
+                "di più simboli e contano di più. Mandamene uno più corto:")
+
     def registration_ask_head_count(self, team_name: str) -> str:
         return (
             f"Quante persone ci sono nella squadra <b>{quote(team_name, MAX_QUOTED_NAME_CHARS)}</b>, contando anche te? "

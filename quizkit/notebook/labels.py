@@ -102,6 +102,32 @@ _LABELS = {
         "confirm_end": "Post the final leaderboard to the channel and stop the simulated crowd? "
                        "The bot keeps answering until you stop it.",
         "ended": "The final leaderboard is on its way to the channel.",
+        "start_no_token": "QUIZKIT_BOT_TOKEN is not set, so there is no bot to start. Set it to the token "
+                          "from @BotFather before you open JupyterLab, or leave it unset to run a rehearsal.",
+        "start_no_event": "QUIZKIT_EVENT is not set, so the notebook does not know which event to run. Set it "
+                          "to the event's name before you open JupyterLab (for example QUIZKIT_EVENT=codeweek "
+                          "jupyter lab), or in a cell with os.environ[\"QUIZKIT_EVENT\"] = \"codeweek\", then "
+                          "run the cells again.",
+        "start_no_database": "QUIZKIT_DB is not set, so the notebook does not know which database contains "
+                             "event {event!r}. Set it to the database's path (for example "
+                             "QUIZKIT_DB=codeweek.db), then run the cells again.",
+        "start_database_missing": "Database {path} not found, so event {event!r} cannot be loaded; the notebook "
+                                  "created no file. Check QUIZKIT_DB, or create the event with quizkit serve "
+                                  "--event EVENT.toml (see the section With a real event), then run the cells again.",
+        "start_event_missing": "Event {event!r} is not in database {path}, which contains: {events}. Check "
+                               "QUIZKIT_EVENT, or create the event with quizkit serve --event EVENT.toml (see "
+                               "the section With a real event), then run the cells again.",
+        "start_no_events": "no event",
+        "start_invalid_port": "QUIZKIT_PORT is {value!r}, which is not a TCP port. Set it to a number from 1 to "
+                              "65535, such as 8443, then run the cells again.",
+        "start_failed": "The bot did not start. Check that the Bot API at {url} answers (the internet "
+                        "connection, or QUIZKIT_API_URL) and that the token in QUIZKIT_BOT_TOKEN is right; "
+                        "quizkit doctor shows which is wrong. Then run this cell again.\nDetail: {error}",
+        "start_already_running": "Another notebook or quizkit serve process already runs this bot or this "
+                                 "event, so this one cannot start. Stop it (panel.stop(), host.stop() or Ctrl-C), "
+                                 "then run this cell again.\nDetail: {error}",
+        "start_database_failed": "Database {path} cannot be used, so the event cannot start. Check QUIZKIT_DB, "
+                                 "then run the cells again.\nDetail: {error}",
     },
     "it": {
         "title": "quizkit · {event}",
@@ -200,6 +226,34 @@ _LABELS = {
         "confirm_end": "Pubblicare sul canale la classifica finale e fermare il pubblico simulato? "
                        "Il bot continua a rispondere finché non lo fermate.",
         "ended": "La classifica finale sta andando sul canale.",
+        "start_no_token": "QUIZKIT_BOT_TOKEN non è impostata, quindi non c'è un bot da avviare. Impostatela "
+                          "con il token di @BotFather prima di aprire JupyterLab, oppure lasciatela vuota per "
+                          "fare una prova.",
+        "start_no_event": "QUIZKIT_EVENT non è impostata, quindi il quaderno non sa quale evento condurre. "
+                          "Impostatela con il nome dell'evento prima di aprire JupyterLab (per esempio "
+                          "QUIZKIT_EVENT=codeweek jupyter lab), oppure in una cella con "
+                          "os.environ[\"QUIZKIT_EVENT\"] = \"codeweek\", poi eseguite di nuovo le celle.",
+        "start_no_database": "QUIZKIT_DB non è impostata, quindi il quaderno non sa quale database contiene "
+                             "l'evento {event!r}. Impostatela con il percorso del database (per esempio "
+                             "QUIZKIT_DB=codeweek.db), poi eseguite di nuovo le celle.",
+        "start_database_missing": "Il database {path} non esiste, quindi l'evento {event!r} non si può caricare; "
+                                  "il quaderno non ha creato nessun file. Controllate QUIZKIT_DB, oppure create "
+                                  "l'evento con quizkit serve --event EVENTO.toml (vedete la sezione Con una gara "
+                                  "vera), poi eseguite di nuovo le celle.",
+        "start_event_missing": "L'evento {event!r} non è nel database {path}, che contiene: {events}. Controllate "
+                               "QUIZKIT_EVENT, oppure create l'evento con quizkit serve --event EVENTO.toml "
+                               "(vedete la sezione Con una gara vera), poi eseguite di nuovo le celle.",
+        "start_no_events": "nessun evento",
+        "start_invalid_port": "QUIZKIT_PORT vale {value!r}, che non è una porta TCP. Impostatela con un numero da "
+                              "1 a 65535, per esempio 8443, poi eseguite di nuovo le celle.",
+        "start_failed": "Il bot non è partito. Controllate che la Bot API a {url} risponda (la connessione a "
+                        "internet, o QUIZKIT_API_URL) e che il token in QUIZKIT_BOT_TOKEN sia giusto; quizkit "
+                        "doctor mostra che cosa non va. Poi eseguite di nuovo questa cella.\nDettaglio: {error}",
+        "start_already_running": "Un altro quaderno o processo quizkit serve fa già girare questo bot o questo "
+                                 "evento, quindi questo non può partire. Fermatelo (panel.stop(), host.stop() o "
+                                 "Ctrl-C), poi eseguite di nuovo questa cella.\nDettaglio: {error}",
+        "start_database_failed": "Il database {path} non si può usare, quindi l'evento non può partire. "
+                                 "Controllate QUIZKIT_DB, poi eseguite di nuovo le celle.\nDettaglio: {error}",
     },
 }
 

@@ -48,6 +48,20 @@ def to_datetime(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text)
 
 
+def require_database(path: str | Path) -> None:
+    """Raise StoreError, naming `path` and how to create a database, when no file exists there.
+
+    Commands that only use an event call it first, so a mistyped path never becomes a new, empty
+    database that hides the mistake.
+    """
+    if Path(path).is_file():
+        return
+    raise StoreError(
+        f"Database {str(path)!r} not found, and no file was created. Check the path, or create the event's "
+        f"database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a rehearsal)."
+    )
+
+
 def connect_reader(path: str | Path) -> sqlite3.Connection:
     """Open a read-only connection to a quizkit database, for another thread or process.
 
@@ -68,7 +82,9 @@ class Database:
     one (autocommit).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, create: bool = True) -> None:
+        if not create and path != ":memory:":
+            require_database(path)
         self.path = str(path)
         self._lock = threading.RLock()
         self._depth = 0

@@ -167,16 +167,17 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
 class Store(Database):
     """A quizkit database: one SQLite file in WAL mode that contains any number of events.
 
-    `Store(path)` creates the file or migrates it to the current schema. One Store may be shared by
+    `Store(path)` creates the file or migrates it to the current schema; with `create=False` a missing
+    file raises StoreError instead. One Store may be shared by
     threads; each statement and each `transaction()` runs under the store's lock. Other threads or
     processes that only read can open `store.reader()` and never wait for the writer.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, create: bool = True) -> None:
         # Every event's questions, read once and dropped at each write to the questions table,
         # each rollback and each commit of another connection.
         self._questions: dict[int, _EventQuestions] = {}
-        super().__init__(path)
+        super().__init__(path, create)
 
     def _forget_cached(self) -> None:
         self._questions.clear()
