@@ -17,16 +17,20 @@ import pytest
 
 from quizkit.certificate import write_self_signed
 from quizkit.server._event_loop import new_event_loop
-from quizkit.server._http import MAX_HEAD_BYTES, HttpServer, Request, Response
+from quizkit.server._http import MAX_HEAD_BYTES, MAX_QUEUED_BYTES, HttpServer, Request, Response
 
 MAX_BODY = 1000
 
 
 class _Echo:
-    """A handler that responds with the method, path and body; /later responds 50 ms later, /boom raises."""
+    """A handler that responds with the method, path and body.
+
+    /later responds 50 ms later, /hold waits for release_held(), and /boom raises.
+    """
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.held_responses: list[tuple] = []
 
     def __call__(self, request: Request, respond) -> None:
         self.requests.append(request)
@@ -36,13 +40,24 @@ class _Echo:
         response = Response(200, body, b"text/plain")
         if request.path == "/later":
             asyncio.get_running_loop().call_later(0.05, respond, response)
+        elif request.path == "/hold":
+            self.held_responses.append((respond, response))
         else:
+            respond(response)
+
+    def release_held(self) -> None:
+        """Send the responses of the /hold requests. Call it on the server's event loop."""
+        held, self.held_responses = self.held_responses, []
+        for respond, response in held:
             respond(response)
 
 
 class _Running:
-    def __init__(self, handler, **options) -> None:
+    def __init__(self, handler, *, max_body_bytes: int = MAX_BODY, receive_buffer_bytes: int | None = None,
+                 **options) -> None:
         self.handler = handler
+        self._max_body_bytes = max_body_bytes
+        self._receive_buffer_bytes = receive_buffer_bytes
         self._options = options
         self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -52,9 +67,13 @@ class _Running:
     def start(self) -> None:
         self._thread.start()
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        if self._receive_buffer_bytes is not None:
+            # Accepted sockets inherit the listener's receive buffer, which keeps the kernel from
+            # hiding how much the server itself reads.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._receive_buffer_bytes)
         listener.bind(("127.0.0.1", 0))
         self.port = listener.getsockname()[1]
-        self.server = HttpServer(self.handler, max_body_bytes=MAX_BODY, **self._options)
+        self.server = HttpServer(self.handler, max_body_bytes=self._max_body_bytes, **self._options)
         asyncio.run_coroutine_threadsafe(self.server.start(listener), self._loop).result(5)
 
     def stop(self) -> None:
@@ -62,6 +81,12 @@ class _Running:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+
+    def release_held(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._release_held(), self._loop).result(5)
+
+    async def _release_held(self) -> None:
+        self.handler.release_held()
 
     def connect(self) -> socket.socket:
         connection = socket.create_connection(("127.0.0.1", self.port), timeout=5)
@@ -498,3 +523,53 @@ def test_request_trickled_byte_by_byte_is_cut_off():
     finally:
         server.stop()
     assert server.handler.requests == []
+
+
+def _send_until_stalled(connection: socket.socket, data: bytes, stall_s: float) -> int:
+    # Send without blocking until nothing more goes out for stall_s, and return the bytes sent.
+    timeout = connection.gettimeout()
+    connection.setblocking(False)
+    sent = 0
+    last_progress = time.monotonic()
+    while sent < len(data) and time.monotonic() - last_progress < stall_s:
+        try:
+            sent += connection.send(data[sent:sent + 65536])
+            last_progress = time.monotonic()
+        except BlockingIOError:
+            select.select([], [connection], [], 0.05)
+    connection.settimeout(timeout)
+    return sent
+
+
+def test_pipelined_bodies_bounded_in_bytes():
+    # Behind a request that waits for its response, the server must stop reading once the
+    # requests queued behind it hold MAX_QUEUED_BYTES, whatever their count, so a client
+    # cannot make it buffer 17 bodies of 1 MiB.
+    mebibyte = 1024 * 1024
+    big = _post("/big", b"b" * mebibyte)
+    pipelined = _post("/hold", b"first") + big * 17
+    server = _Running(_Echo(), max_body_bytes=mebibyte, receive_buffer_bytes=16384)
+    server.start()
+    try:
+        connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        connection.settimeout(10)
+        connection.connect(("127.0.0.1", server.port))
+        with connection:
+            sent = _send_until_stalled(connection, pipelined, stall_s=1.0)
+
+            # The server may read one more chunk after the bound (asyncio and uvloop read at most
+            # 256 KiB at a time), and the two small socket buffers hold some tens of KiB.
+            assert sent < MAX_QUEUED_BYTES + 256 * 1024 + 256 * 1024, sent
+            assert [request.path for request in server.handler.requests] == ["/hold"]
+
+            sender = threading.Thread(target=connection.sendall, args=(pipelined[sent:],), daemon=True)
+            sender.start()
+            server.release_held()
+            responses = [_read_response(connection) for _ in range(18)]
+            sender.join(10)
+    finally:
+        server.stop()
+
+    assert responses[0][2] == b"POST /hold first"
+    assert [len(body) for _, _, body in responses[1:]] == [len(b"POST /big ") + mebibyte] * 17

@@ -13,6 +13,10 @@ What it rejects, then closes the connection: malformed requests (400), upgrades 
 MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`. The connection is aborted when
 its client has not taken the last responses another `keep_alive_s` later.
 
+Behind a request still waiting for its response, a connection may queue MAX_QUEUED_REQUESTS
+requests and MAX_QUEUED_BYTES bytes. Beyond either the server stops reading from it, so the
+client's further requests wait in the socket buffers, until the queue has drained to half.
+
 A request must arrive whole within `keep_alive_s` of its first byte, so a client that sends a byte
 now and then cannot hold a connection open for longer than about twice that.
 """
@@ -36,6 +40,10 @@ logger = logging.getLogger("quizkit.server")
 MAX_HEAD_BYTES = 64 * 1024
 # Requests a client may pipeline before the server stops reading from it until it catches up.
 MAX_QUEUED_REQUESTS = 16
+# Bytes of request lines, headers and bodies that may wait behind the request with the handler
+# before the server stops reading. The read that crosses the limit is still parsed whole, and
+# asyncio and uvloop read up to 256 KiB at a time, so a connection buffers at most about 320 KiB.
+MAX_QUEUED_BYTES = 64 * 1024
 # How long stop() waits for requests already handed to the handler before closing connections.
 CLOSE_GRACE_S = 5.0
 
@@ -134,7 +142,8 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_bytes = 0
 
-        self._queued: deque[Request] = deque()
+        self._queued: deque[tuple[Request, int]] = deque()  # each with its size in bytes
+        self._queued_bytes = 0
         self._busy = False  # a request is with the handler and its response not yet written
         self._paused_writing = False
         self._paused_reading = False
@@ -154,6 +163,7 @@ class _Connection(asyncio.Protocol):
             self._idle_timer.cancel()
         self._closing = True
         self._queued.clear()
+        self._queued_bytes = 0
 
     def data_received(self, data: bytes) -> None:
         if self._closing:
@@ -172,6 +182,8 @@ class _Connection(asyncio.Protocol):
             self._reject(status, message)
             return
         self._check_framing_bytes()
+        if self._in_message and (self._busy or self._queued):
+            self._update_reading()  # the request behind the one with the handler has grown
 
     def pause_writing(self) -> None:
         self._paused_writing = True
@@ -235,7 +247,9 @@ class _Connection(asyncio.Protocol):
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = Request(self._parser.get_method().decode("latin-1"), _path(self._url), self._headers, body,
                           self._parser.should_keep_alive())
-        self._queued.append(request)
+        size = self._head_bytes + len(body)
+        self._queued.append((request, size))
+        self._queued_bytes += size
         self._update_reading()
         self._next()
 
@@ -248,7 +262,8 @@ class _Connection(asyncio.Protocol):
         self._dispatching = True
         try:
             while not (self._busy or self._paused_writing or not self._queued or self._closing):
-                request = self._queued.popleft()
+                request, size = self._queued.popleft()
+                self._queued_bytes -= size
                 self._update_reading()
                 self._dispatch(request)
         finally:
@@ -274,6 +289,8 @@ class _Connection(asyncio.Protocol):
 
     def _write(self, request: Request, response: Response) -> None:
         self._busy = False
+        if self._paused_reading:
+            self._update_reading()  # the bytes behind this request no longer count as waiting
         if self._transport is None or self._transport.is_closing():
             return
         keep_alive = request.keep_alive and not self._closing
@@ -292,6 +309,7 @@ class _Connection(asyncio.Protocol):
         # `connection: close` and the connection closes after it, without this status.
         logger.debug("Rejecting a webhook request with %d: %s", status, message)
         self._queued.clear()
+        self._queued_bytes = 0
         self._closing = True
         if self._transport is None or self._transport.is_closing() or self._busy:
             return
@@ -312,16 +330,27 @@ class _Connection(asyncio.Protocol):
                          f"Request line and headers exceed {MAX_HEAD_BYTES} bytes")
 
     def _update_reading(self) -> None:
-        # Stop reading while the client takes no responses or too many requests wait, so neither
-        # can grow without bound. Resume once both have eased.
+        # Stop reading while the client takes no responses, or while the requests waiting behind
+        # the one with the handler are too many or too large, so none of these can grow without
+        # bound. Resume once all have eased to half their limit.
         if self._transport is None or self._transport.is_closing():
             return
-        if not self._paused_reading and (self._paused_writing or len(self._queued) > MAX_QUEUED_REQUESTS):
+        if not self._paused_reading and (self._paused_writing or len(self._queued) > MAX_QUEUED_REQUESTS
+                                         or self._waiting_bytes() > MAX_QUEUED_BYTES):
             self._transport.pause_reading()
             self._paused_reading = True
-        elif self._paused_reading and not self._paused_writing and len(self._queued) < MAX_QUEUED_REQUESTS // 2:
+        elif (self._paused_reading and not self._paused_writing and len(self._queued) < MAX_QUEUED_REQUESTS // 2
+              and self._waiting_bytes() <= MAX_QUEUED_BYTES // 2):
             self._transport.resume_reading()
             self._paused_reading = False
+
+    def _waiting_bytes(self) -> int:
+        # With nothing ahead of it, the message being received is the next to be handled, and
+        # max_body_bytes and MAX_HEAD_BYTES bound it, so pausing there would only stall it.
+        if not (self._busy or self._queued):
+            return 0
+        receiving = self._head_bytes + self._body_bytes if self._in_message else 0
+        return self._queued_bytes + receiving
 
     def _count_head(self, size: int) -> None:
         self._head_bytes += size
@@ -344,6 +373,7 @@ class _Connection(asyncio.Protocol):
         """Close now if no request is with the handler, otherwise right after its response."""
         self._closing = True
         self._queued.clear()
+        self._queued_bytes = 0
         if not self._busy and self._transport is not None:
             self._transport.close()
 
