@@ -10,8 +10,9 @@ What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in ord
 time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
 What it rejects, then closes the connection: malformed requests (400), upgrades (400), bodies over
 `max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing with trailers over
-MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`. The connection is aborted when
-its client has not taken the last responses another `keep_alive_s` later.
+MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`, and so does a TLS
+connection whose handshake has not finished by then. The connection is aborted when its client
+has not taken the last responses another `keep_alive_s` later.
 
 Behind a request still waiting for its response, a connection may queue MAX_QUEUED_REQUESTS
 requests and MAX_QUEUED_BYTES bytes. Beyond either the server stops reading from it, so the
@@ -92,8 +93,11 @@ class HttpServer:
     async def start(self, listener) -> None:
         """Start accepting connections on `listener`, a bound TCP socket."""
         loop = asyncio.get_running_loop()
+        # The event loop calls connection_made() only once the TLS handshake is done, so the idle
+        # timer starts there, and the loop itself must end a handshake that takes too long.
+        handshake_limit = {"ssl_handshake_timeout": self._keep_alive_s} if self._ssl_context else {}
         self._server = await loop.create_server(self._new_connection, sock=listener, ssl=self._ssl_context,
-                                                backlog=1024)
+                                                backlog=1024, **handshake_limit)
 
     async def stop(self) -> None:
         """Stop accepting, let requests already being handled get their responses, then close every connection."""
