@@ -416,14 +416,41 @@ def test_many_pipelined_requests_behind_a_waiting_one(running):
     assert {body for _, _, body in responses[1:]} == {b"POST /now "}
 
 
-def test_malformed_request_behind_a_waiting_one(running):
+@pytest.mark.parametrize("bad_request, status", [
+    (b"BROKEN\r\n\r\n", 400),
+    (_post("/big", b"x" * (MAX_BODY + 1)), 413),
+])
+def test_pipelined_bad_request_answered_last(running, bad_request, status):
+    # The requests before the bad one get their responses first, then the bad one its status,
+    # and the request after it is never read.
     with running.connect() as connection:
-        connection.sendall(_post("/later", b"valid") + b"BROKEN\r\n\r\n")
-        status, headers, body = _read_response(connection)
+        connection.sendall(_post("/later", b"one") + _post("/now", b"two") + bad_request + _post("/after", b""))
+        responses = [_read_response(connection) for _ in range(3)]
 
-        assert (status, body) == (200, b"POST /later valid")
-        assert headers["connection"] == "close"
         assert _closed_by_server(connection)
+    assert [response[0] for response in responses] == [200, 200, status]
+    assert [response[2] for response in responses[:2]] == [b"POST /later one", b"POST /now two"]
+    assert "connection" not in responses[0][1]
+    assert "connection" not in responses[1][1]
+    assert responses[2][1]["connection"] == "close"
+    assert [request.path for request in running.handler.requests] == ["/later", "/now"]
+
+
+def test_late_bad_request_answered_in_turn(running):
+    with running.connect() as connection:
+        connection.sendall(_post("/hold", b"one"))
+        while not running.handler.requests:
+            time.sleep(0.01)
+        connection.sendall(b"BROKEN\r\n\r\n")
+        time.sleep(0.1)
+        running.release_held()
+        first = _read_response(connection)
+        second = _read_response(connection)
+
+        assert _closed_by_server(connection)
+    assert (first[0], first[2]) == (200, b"POST /hold one")
+    assert second[0] == 400
+    assert second[1]["connection"] == "close"
 
 
 @pytest.mark.parametrize("target, path", [

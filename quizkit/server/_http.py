@@ -10,9 +10,11 @@ What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in ord
 time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
 What it rejects, then closes the connection: malformed requests (400), upgrades (400), bodies over
 `max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing with trailers over
-MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`, and so does a TLS
-connection whose handshake has not finished by then. The connection is aborted when its client
-has not taken the last responses another `keep_alive_s` later.
+MAX_HEAD_BYTES (400). A rejected request pipelined behind others gets its status after their
+responses, and nothing the client sent after it is read. An idle connection closes after
+`keep_alive_s`, and so does a TLS connection whose handshake has not finished by then. The
+connection is aborted when its client has not taken the last responses another `keep_alive_s`
+later.
 
 Behind a request still waiting for its response, a connection may queue MAX_QUEUED_REQUESTS
 requests and MAX_QUEUED_BYTES bytes. Beyond either the server stops reading from it, so the
@@ -146,12 +148,14 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_bytes = 0
 
-        self._queued: deque[tuple[Request, int]] = deque()  # each with its size in bytes
+        # Requests with their sizes in bytes. After a rejection, its response is the last item.
+        self._queued: deque[tuple[Request | Response, int]] = deque()
         self._queued_bytes = 0
         self._busy = False  # a request is with the handler and its response not yet written
         self._paused_writing = False
         self._paused_reading = False
         self._dispatching = False  # _next() is on the stack, so a response written now must not recurse into it
+        self._stopped_reading = False  # a request was rejected, so the parser is done
         self._closing = False
 
     # asyncio.Protocol
@@ -170,8 +174,8 @@ class _Connection(asyncio.Protocol):
         self._queued_bytes = 0
 
     def data_received(self, data: bytes) -> None:
-        if self._closing:
-            return  # the parser may have failed, and no further request would be handled
+        if self._closing or self._stopped_reading:
+            return  # no further request would be handled
         self._last_active = self._loop.time()
         if self._in_message:
             self._received_bytes += len(data)
@@ -268,6 +272,9 @@ class _Connection(asyncio.Protocol):
             while not (self._busy or self._paused_writing or not self._queued or self._closing):
                 request, size = self._queued.popleft()
                 self._queued_bytes -= size
+                if isinstance(request, Response):
+                    self._write_rejection(request)
+                    return
                 self._update_reading()
                 self._dispatch(request)
         finally:
@@ -308,16 +315,22 @@ class _Connection(asyncio.Protocol):
         self._next()
 
     def _reject(self, status: int, message: str) -> None:
-        # The parser is in an unknown state after an error, so the connection ends here. When an
-        # earlier request still waits for its response, that response goes out with
-        # `connection: close` and the connection closes after it, without this status.
+        # The parser is in an unknown state after an error, so nothing after this request is read.
+        # The requests before it still get their responses in order, then it gets this status.
         logger.debug("Rejecting a webhook request with %d: %s", status, message)
-        self._queued.clear()
-        self._queued_bytes = 0
-        self._closing = True
-        if self._transport is None or self._transport.is_closing() or self._busy:
-            return
+        self._stopped_reading = True
+        self._in_message = False
+        if self._transport is not None and not self._transport.is_closing() and not self._paused_reading:
+            self._transport.pause_reading()
+            self._paused_reading = True
         response = Response(status, message.encode("utf-8", "replace"), _TEXT)
+        self._queued.append((response, 0))
+        self._next()
+
+    def _write_rejection(self, response: Response) -> None:
+        self._closing = True
+        if self._transport is None or self._transport.is_closing():
+            return
         self._transport.write(_head(response, len(response.body), keep_alive=False) + response.body)
         self._transport.close()
 
@@ -336,8 +349,8 @@ class _Connection(asyncio.Protocol):
     def _update_reading(self) -> None:
         # Stop reading while the client takes no responses, or while the requests waiting behind
         # the one with the handler are too many or too large, so none of these can grow without
-        # bound. Resume once all have eased to half their limit.
-        if self._transport is None or self._transport.is_closing():
+        # bound. Resume once all have eased to half their limit, unless a request was rejected.
+        if self._transport is None or self._transport.is_closing() or self._stopped_reading:
             return
         if not self._paused_reading and (self._paused_writing or len(self._queued) > MAX_QUEUED_REQUESTS
                                          or self._waiting_bytes() > MAX_QUEUED_BYTES):
