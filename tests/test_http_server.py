@@ -221,6 +221,26 @@ def test_http_10_connection_closes_after_response(running):
         assert _closed_by_server(connection)
 
 
+@pytest.mark.parametrize("host", [
+    b"127.0.0.1:8443", b"example.org", b"EXAMPLE.org:443", b"[::1]:88", b"xn--bcher-kva.example", b"a%2Db", b"",
+])
+def test_valid_host_accepted(running, host):
+    with running.connect() as connection:
+        connection.sendall(b"GET /h HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+
+        assert _read_response(connection)[0] == 200
+    assert running.handler.requests[0].headers[b"host"] == host
+
+
+def test_http_10_without_host_accepted(running):
+    # RFC 9112, section 3.2, requires the Host header of HTTP/1.1 requests only.
+    with running.connect() as connection:
+        connection.sendall(b"GET /old HTTP/1.0\r\n\r\n")
+
+        assert _read_response(connection)[0] == 200
+    assert running.handler.requests[0].headers == {}
+
+
 def test_connection_close_header_honoured(running):
     with running.connect() as connection:
         connection.sendall(_post("/bye", b"", "Connection: close\r\n"))
@@ -248,6 +268,14 @@ def test_head_request_gets_length_without_body(running):
     (_post("/big", b"x" * (MAX_BODY + 1)), 413),
     (b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + b"3e9\r\n" + b"y" * 1001 + b"\r\n", 413),
     (b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * (MAX_HEAD_BYTES + 1) + b"\r\n\r\n", 431),
+    (b"POST /no-host HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400),
+    (b"GET /two-hosts HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n", 400),
+    (b"GET /two-hosts HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: x/y\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: user@x\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: x:80a\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.0\r\nHost: x%zz\r\n\r\n", 400),
 ])
 def test_bad_request_rejected_and_closed(running, request_bytes, status):
     with running.connect() as connection:
@@ -419,6 +447,7 @@ def test_many_pipelined_requests_behind_a_waiting_one(running):
 @pytest.mark.parametrize("bad_request, status", [
     (b"BROKEN\r\n\r\n", 400),
     (_post("/big", b"x" * (MAX_BODY + 1)), 413),
+    (b"POST /no-host HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400),
 ])
 def test_pipelined_bad_request_answered_last(running, bad_request, status):
     # The requests before the bad one get their responses first, then the bad one its status,

@@ -8,13 +8,14 @@ in one call.
 
 What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in order, one at a
 time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
-What it rejects, then closes the connection: malformed requests (400), upgrades (400), bodies over
-`max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing with trailers over
-MAX_HEAD_BYTES (400). A rejected request pipelined behind others gets its status after their
-responses, and nothing the client sent after it is read. An idle connection closes after
-`keep_alive_s`, and so does a TLS connection whose handshake has not finished by then. The
-connection is aborted when its client has not taken the last responses another `keep_alive_s`
-later.
+What it rejects, then closes the connection: malformed requests (400), HTTP/1.1 requests without a
+Host header (400), requests with more than one Host header or an invalid one (400), upgrades
+(400), bodies over `max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing
+with trailers over MAX_HEAD_BYTES (400). A rejected request pipelined behind others gets its
+status after their responses, and nothing the client sent after it is read. An idle connection
+closes after `keep_alive_s`, and so does a TLS connection whose handshake has not finished by
+then. The connection is aborted when its client has not taken the last responses another
+`keep_alive_s` later.
 
 Behind a request still waiting for its response, a connection may queue MAX_QUEUED_REQUESTS
 requests and MAX_QUEUED_BYTES bytes. Beyond either the server stops reading from it, so the
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from urllib.parse import unquote
 from collections import deque
@@ -47,6 +49,11 @@ MAX_QUEUED_REQUESTS = 16
 # before the server stops reading. The read that crosses the limit is still parsed whole, and
 # asyncio and uvloop read up to 256 KiB at a time, so a connection buffers at most about 320 KiB.
 MAX_QUEUED_BYTES = 64 * 1024
+# A Host header's value: a host name or IPv4 address, or a bracketed IP literal, then an optional
+# port, each in the characters RFC 3986 allows. The IP literal's own syntax is not checked, and
+# the value may be empty.
+_HOST_VALUE = re.compile(rb"(?:\[[0-9A-Za-z._~!$&'()*+,;=:-]*\]|(?:[0-9A-Za-z._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)"
+                         rb"(?::[0-9]*)?")
 # How long stop() waits for requests already handed to the handler before closing connections.
 CLOSE_GRACE_S = 5.0
 
@@ -221,19 +228,37 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count_head(len(name) + len(value))
+        key = name.lower()
+        if key == b"host" and key in self._headers and not self._head_complete:
+            # RFC 9112, section 3.2, requires a 400 response to a request with more than one Host header.
+            self._stop_parsing(HTTPStatus.BAD_REQUEST, "Invalid request: more than one Host header, where at most "
+                               "one is allowed")
         # The first of repeated headers counts, as in Starlette's Headers.get(), and trailers add only new names.
-        self._headers.setdefault(name.lower(), value)
+        self._headers.setdefault(key, value)
 
     def on_headers_complete(self) -> None:
         self._head_complete = True
         if self._parser.should_upgrade():
             self._stop_parsing(HTTPStatus.BAD_REQUEST, "Upgrades (such as websockets) are not served here")
+        self._check_host()
         declared = self._headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self._server._max_body_bytes:
             self._stop_parsing(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                f"Request body exceeds {self._server._max_body_bytes} bytes")
         if self._should_continue():
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _check_host(self) -> None:
+        # RFC 9112, section 3.2, requires a 400 response to an HTTP/1.1 request without a Host
+        # header, and to any request whose Host header is invalid.
+        host = self._headers.get(b"host")
+        if host is None:
+            if self._parser.get_http_version() == "1.1":
+                self._stop_parsing(HTTPStatus.BAD_REQUEST,
+                                   "Missing Host header, which every HTTP/1.1 request must have")
+        elif _HOST_VALUE.fullmatch(host) is None:
+            self._stop_parsing(HTTPStatus.BAD_REQUEST, f"Invalid Host header {host[:100]!r}: expected a host name "
+                               "or IP address and an optional port")
 
     def _should_continue(self) -> bool:
         # HTTP/1.0 clients do not know 100 Continue. Behind an earlier request still waiting for its
