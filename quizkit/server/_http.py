@@ -112,6 +112,8 @@ class HttpServer:
         """Stop accepting, let requests already being handled get their responses, then close every connection."""
         if self._server is not None:
             self._server.close()
+        # NOTE: a TLS connection still in its handshake has no transport here yet, so it is not in
+        # _connections, and only its handshake timeout of keep_alive_s ends it.
         for connection in list(self._connections):
             connection.close_when_idle()
 
