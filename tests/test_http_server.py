@@ -17,16 +17,20 @@ import pytest
 
 from quizkit.certificate import write_self_signed
 from quizkit.server._event_loop import new_event_loop
-from quizkit.server._http import MAX_HEAD_BYTES, HttpServer, Request, Response
+from quizkit.server._http import MAX_HEAD_BYTES, MAX_QUEUED_BYTES, HttpServer, Request, Response
 
 MAX_BODY = 1000
 
 
 class _Echo:
-    """A handler that responds with the method, path and body; /later responds 50 ms later, /boom raises."""
+    """A handler that responds with the method, path and body.
+
+    /later responds 50 ms later, /hold waits for release_held(), and /boom raises.
+    """
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.held_responses: list[tuple] = []
 
     def __call__(self, request: Request, respond) -> None:
         self.requests.append(request)
@@ -36,13 +40,24 @@ class _Echo:
         response = Response(200, body, b"text/plain")
         if request.path == "/later":
             asyncio.get_running_loop().call_later(0.05, respond, response)
+        elif request.path == "/hold":
+            self.held_responses.append((respond, response))
         else:
+            respond(response)
+
+    def release_held(self) -> None:
+        """Send the responses of the /hold requests. Call it on the server's event loop."""
+        waiting, self.held_responses = self.held_responses, []
+        for respond, response in waiting:
             respond(response)
 
 
 class _Running:
-    def __init__(self, handler, **options) -> None:
+    def __init__(self, handler, *, max_body_bytes: int = MAX_BODY, receive_buffer_bytes: int | None = None,
+                 **options) -> None:
         self.handler = handler
+        self._max_body_bytes = max_body_bytes
+        self._receive_buffer_bytes = receive_buffer_bytes
         self._options = options
         self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -52,9 +67,13 @@ class _Running:
     def start(self) -> None:
         self._thread.start()
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        if self._receive_buffer_bytes is not None:
+            # Accepted sockets inherit the listener's receive buffer, which keeps the kernel from
+            # hiding how much the server itself reads.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._receive_buffer_bytes)
         listener.bind(("127.0.0.1", 0))
         self.port = listener.getsockname()[1]
-        self.server = HttpServer(self.handler, max_body_bytes=MAX_BODY, **self._options)
+        self.server = HttpServer(self.handler, max_body_bytes=self._max_body_bytes, **self._options)
         asyncio.run_coroutine_threadsafe(self.server.start(listener), self._loop).result(5)
 
     def stop(self) -> None:
@@ -62,6 +81,12 @@ class _Running:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+
+    def release_held(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._release_held(), self._loop).result(5)
+
+    async def _release_held(self) -> None:
+        self.handler.release_held()
 
     def connect(self) -> socket.socket:
         connection = socket.create_connection(("127.0.0.1", self.port), timeout=5)
@@ -102,12 +127,14 @@ def _read_response(connection: socket.socket) -> tuple[int, dict[str, str], byte
     return status, headers, rest[:length]
 
 
-def _closed_by_server(connection: socket.socket) -> bool:
-    connection.settimeout(2)
+def _closed_by_server(connection: socket.socket, timeout_s: float = 2) -> bool:
+    connection.settimeout(timeout_s)
     try:
         return connection.recv(1) == b""
     except ConnectionResetError:
         return True
+    except TimeoutError:
+        return False
 
 
 def _post(path: str, body: bytes, extra: str = "") -> bytes:
@@ -194,6 +221,26 @@ def test_http_10_connection_closes_after_response(running):
         assert _closed_by_server(connection)
 
 
+@pytest.mark.parametrize("host", [
+    b"127.0.0.1:8443", b"example.org", b"EXAMPLE.org:443", b"[::1]:88", b"xn--bcher-kva.example", b"a%2Db", b"",
+])
+def test_valid_host_accepted(running, host):
+    with running.connect() as connection:
+        connection.sendall(b"GET /h HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+
+        assert _read_response(connection)[0] == 200
+    assert running.handler.requests[0].headers[b"host"] == host
+
+
+def test_http_10_without_host_accepted(running):
+    # RFC 9112, section 3.2, requires the Host header of HTTP/1.1 requests only.
+    with running.connect() as connection:
+        connection.sendall(b"GET /old HTTP/1.0\r\n\r\n")
+
+        assert _read_response(connection)[0] == 200
+    assert running.handler.requests[0].headers == {}
+
+
 def test_connection_close_header_honoured(running):
     with running.connect() as connection:
         connection.sendall(_post("/bye", b"", "Connection: close\r\n"))
@@ -221,6 +268,14 @@ def test_head_request_gets_length_without_body(running):
     (_post("/big", b"x" * (MAX_BODY + 1)), 413),
     (b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + b"3e9\r\n" + b"y" * 1001 + b"\r\n", 413),
     (b"GET /h HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * (MAX_HEAD_BYTES + 1) + b"\r\n\r\n", 431),
+    (b"POST /no-host HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400),
+    (b"GET /two-hosts HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n", 400),
+    (b"GET /two-hosts HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: x/y\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: user@x\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.1\r\nHost: x:80a\r\n\r\n", 400),
+    (b"GET /bad-host HTTP/1.0\r\nHost: x%zz\r\n\r\n", 400),
 ])
 def test_bad_request_rejected_and_closed(running, request_bytes, status):
     with running.connect() as connection:
@@ -290,14 +345,19 @@ def test_stop_lets_a_waiting_request_get_its_response():
         connection.close()
 
 
+def _tls_contexts(folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """Return a server context with a fresh self-signed certificate, and a client context that trusts it."""
+    files = write_self_signed("127.0.0.1", folder / "cert.pem", folder / "key.pem")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(files.cert_path, files.key_path)
+    return server_context, ssl.create_default_context(cafile=str(files.cert_path))
+
+
 def test_tls_with_a_self_signed_certificate(tmp_path: Path):
-    files = write_self_signed("127.0.0.1", tmp_path / "cert.pem", tmp_path / "key.pem")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(files.cert_path, files.key_path)
+    context, verify = _tls_contexts(tmp_path)
     server = _Running(_Echo(), ssl_context=context)
     server.start()
     try:
-        verify = ssl.create_default_context(cafile=str(files.cert_path))
         response = httpx.post(f"https://127.0.0.1:{server.port}/tls", content=b"secure", verify=verify,
                               trust_env=False, timeout=10)
 
@@ -305,6 +365,35 @@ def test_tls_with_a_self_signed_certificate(tmp_path: Path):
         assert response.content == b"POST /tls secure"
     finally:
         server.stop()
+
+
+def _client_hello() -> bytes:
+    """Return the ClientHello that Python's ssl module sends to 127.0.0.1 first."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+@pytest.mark.parametrize("sent", ["nothing", "half a ClientHello"])
+def test_tls_handshake_never_finished_closed(tmp_path: Path, sent):
+    # asyncio calls connection_made() only after the handshake, so the idle timer cannot cover
+    # it, and the handshake needs its own limit.
+    context, _ = _tls_contexts(tmp_path)
+    server = _Running(_Echo(), ssl_context=context, keep_alive_s=0.5)
+    server.start()
+    try:
+        with server.connect() as connection:
+            if sent == "half a ClientHello":
+                hello = _client_hello()
+                connection.sendall(hello[:len(hello) // 2])
+
+            # Closed after 0.5 s; a loaded machine may take longer.
+            assert _closed_by_server(connection, timeout_s=5)
+    finally:
+        server.stop()
+    assert server.handler.requests == []
 
 
 def test_server_loop_is_uvloop_where_installed():
@@ -355,14 +444,42 @@ def test_many_pipelined_requests_behind_a_waiting_one(running):
     assert {body for _, _, body in responses[1:]} == {b"POST /now "}
 
 
-def test_malformed_request_behind_a_waiting_one(running):
+@pytest.mark.parametrize("bad_request, status", [
+    (b"BROKEN\r\n\r\n", 400),
+    (_post("/big", b"x" * (MAX_BODY + 1)), 413),
+    (b"POST /no-host HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400),
+])
+def test_pipelined_bad_request_answered_last(running, bad_request, status):
+    # The requests before the bad one get their responses first, then the bad one its status,
+    # and the request after it is never read.
     with running.connect() as connection:
-        connection.sendall(_post("/later", b"valid") + b"BROKEN\r\n\r\n")
-        status, headers, body = _read_response(connection)
+        connection.sendall(_post("/later", b"one") + _post("/now", b"two") + bad_request + _post("/after", b""))
+        responses = [_read_response(connection) for _ in range(3)]
 
-        assert (status, body) == (200, b"POST /later valid")
-        assert headers["connection"] == "close"
         assert _closed_by_server(connection)
+    assert [response[0] for response in responses] == [200, 200, status]
+    assert [response[2] for response in responses[:2]] == [b"POST /later one", b"POST /now two"]
+    assert "connection" not in responses[0][1]
+    assert "connection" not in responses[1][1]
+    assert responses[2][1]["connection"] == "close"
+    assert [request.path for request in running.handler.requests] == ["/later", "/now"]
+
+
+def test_late_bad_request_answered_in_turn(running):
+    with running.connect() as connection:
+        connection.sendall(_post("/hold", b"one"))
+        while not running.handler.requests:
+            time.sleep(0.01)
+        connection.sendall(b"BROKEN\r\n\r\n")
+        time.sleep(0.1)
+        running.release_held()
+        first = _read_response(connection)
+        second = _read_response(connection)
+
+        assert _closed_by_server(connection)
+    assert (first[0], first[2]) == (200, b"POST /hold one")
+    assert second[0] == 400
+    assert second[1]["connection"] == "close"
 
 
 @pytest.mark.parametrize("target, path", [
@@ -498,3 +615,53 @@ def test_request_trickled_byte_by_byte_is_cut_off():
     finally:
         server.stop()
     assert server.handler.requests == []
+
+
+def _send_until_stalled(connection: socket.socket, data: bytes, stall_s: float) -> int:
+    # Send without blocking until nothing more goes out for stall_s, and return the bytes sent.
+    timeout = connection.gettimeout()
+    connection.setblocking(False)
+    sent = 0
+    last_progress = time.monotonic()
+    while sent < len(data) and time.monotonic() - last_progress < stall_s:
+        try:
+            sent += connection.send(data[sent:sent + 65536])
+            last_progress = time.monotonic()
+        except BlockingIOError:
+            select.select([], [connection], [], 0.05)
+    connection.settimeout(timeout)
+    return sent
+
+
+def test_pipelined_bodies_bounded_in_bytes():
+    # Behind a request that waits for its response, the server must stop reading once the
+    # requests queued behind it hold MAX_QUEUED_BYTES, whatever their count, so a client
+    # cannot make it buffer 17 bodies of 1 MiB.
+    mebibyte = 1024 * 1024
+    big = _post("/big", b"b" * mebibyte)
+    pipelined = _post("/hold", b"first") + big * 17
+    server = _Running(_Echo(), max_body_bytes=mebibyte, receive_buffer_bytes=16384)
+    server.start()
+    try:
+        connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        connection.settimeout(10)
+        connection.connect(("127.0.0.1", server.port))
+        with connection:
+            sent = _send_until_stalled(connection, pipelined, stall_s=1.0)
+
+            # The server may read one more chunk after the bound (asyncio and uvloop read at most
+            # 256 KiB at a time), and the two small socket buffers hold some tens of KiB.
+            assert sent < MAX_QUEUED_BYTES + 256 * 1024 + 256 * 1024, sent
+            assert [request.path for request in server.handler.requests] == ["/hold"]
+
+            sender = threading.Thread(target=connection.sendall, args=(pipelined[sent:],), daemon=True)
+            sender.start()
+            server.release_held()
+            responses = [_read_response(connection) for _ in range(18)]
+            sender.join(10)
+    finally:
+        server.stop()
+
+    assert responses[0][2] == b"POST /hold first"
+    assert [len(body) for _, _, body in responses[1:]] == [len(b"POST /big ") + mebibyte] * 17

@@ -8,10 +8,18 @@ in one call.
 
 What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in order, one at a
 time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
-What it rejects, then closes the connection: malformed requests (400), upgrades (400), bodies over
-`max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing with trailers over
-MAX_HEAD_BYTES (400). An idle connection closes after `keep_alive_s`. The connection is aborted when
-its client has not taken the last responses another `keep_alive_s` later.
+What it rejects, then closes the connection: malformed requests (400), HTTP/1.1 requests without a
+Host header (400), requests with more than one Host header or an invalid one (400), upgrades
+(400), bodies over `max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing
+with trailers over MAX_HEAD_BYTES (400). A rejected request pipelined behind others gets its
+status after their responses, and nothing the client sent after it is read. An idle connection
+closes after `keep_alive_s`, and so does a TLS connection whose handshake has not finished by
+then. The connection is aborted when its client has not taken the last responses another
+`keep_alive_s` later.
+
+Behind a request still waiting for its response, a connection may queue MAX_QUEUED_REQUESTS
+requests and MAX_QUEUED_BYTES bytes. Beyond either the server stops reading from it, so the
+client's further requests wait in the socket buffers, until the queue has drained to half.
 
 A request must arrive whole within `keep_alive_s` of its first byte, so a client that sends a byte
 now and then cannot hold a connection open for longer than about twice that.
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from urllib.parse import unquote
 from collections import deque
@@ -36,6 +45,15 @@ logger = logging.getLogger("quizkit.server")
 MAX_HEAD_BYTES = 64 * 1024
 # Requests a client may pipeline before the server stops reading from it until it catches up.
 MAX_QUEUED_REQUESTS = 16
+# Bytes of request lines, headers and bodies that may wait behind the request with the handler
+# before the server stops reading. The read that crosses the limit is still parsed whole, and
+# asyncio and uvloop read up to 256 KiB at a time, so a connection buffers at most about 320 KiB.
+MAX_QUEUED_BYTES = 64 * 1024
+# A Host header's value: a host name or IPv4 address, or a bracketed IP literal, then an optional
+# port, each in the characters RFC 3986 allows. The IP literal's own syntax is not checked, and
+# the value may be empty.
+_HOST_VALUE = re.compile(rb"(?:\[[0-9A-Za-z._~!$&'()*+,;=:-]*\]|(?:[0-9A-Za-z._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)"
+                         rb"(?::[0-9]*)?")
 # How long stop() waits for requests already handed to the handler before closing connections.
 CLOSE_GRACE_S = 5.0
 
@@ -84,13 +102,18 @@ class HttpServer:
     async def start(self, listener) -> None:
         """Start accepting connections on `listener`, a bound TCP socket."""
         loop = asyncio.get_running_loop()
+        # The event loop calls connection_made() only once the TLS handshake is done, so the idle
+        # timer starts there, and the loop itself must end a handshake that takes too long.
+        handshake_limit = {"ssl_handshake_timeout": self._keep_alive_s} if self._ssl_context else {}
         self._server = await loop.create_server(self._new_connection, sock=listener, ssl=self._ssl_context,
-                                                backlog=1024)
+                                                backlog=1024, **handshake_limit)
 
     async def stop(self) -> None:
         """Stop accepting, let requests already being handled get their responses, then close every connection."""
         if self._server is not None:
             self._server.close()
+        # NOTE: a TLS connection still in its handshake has no transport here yet, so it is not in
+        # _connections, and only its handshake timeout of keep_alive_s ends it.
         for connection in list(self._connections):
             connection.close_when_idle()
 
@@ -134,11 +157,14 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_bytes = 0
 
-        self._queued: deque[Request] = deque()
+        # Requests with their sizes in bytes. After a rejection, its response is the last item.
+        self._queued: deque[tuple[Request | Response, int]] = deque()
+        self._queued_bytes = 0
         self._busy = False  # a request is with the handler and its response not yet written
         self._paused_writing = False
         self._paused_reading = False
         self._dispatching = False  # _next() is on the stack, so a response written now must not recurse into it
+        self._stopped_reading = False  # a request was rejected, so the parser is done
         self._closing = False
 
     # asyncio.Protocol
@@ -154,10 +180,11 @@ class _Connection(asyncio.Protocol):
             self._idle_timer.cancel()
         self._closing = True
         self._queued.clear()
+        self._queued_bytes = 0
 
     def data_received(self, data: bytes) -> None:
-        if self._closing:
-            return  # the parser may have failed, and no further request would be handled
+        if self._closing or self._stopped_reading:
+            return  # no further request would be handled
         self._last_active = self._loop.time()
         if self._in_message:
             self._received_bytes += len(data)
@@ -172,6 +199,8 @@ class _Connection(asyncio.Protocol):
             self._reject(status, message)
             return
         self._check_framing_bytes()
+        if self._in_message and (self._busy or self._queued):
+            self._update_reading()  # the request behind the one with the handler has grown
 
     def pause_writing(self) -> None:
         self._paused_writing = True
@@ -201,19 +230,37 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count_head(len(name) + len(value))
+        key = name.lower()
+        if key == b"host" and key in self._headers and not self._head_complete:
+            # RFC 9112, section 3.2, requires a 400 response to a request with more than one Host header.
+            self._stop_parsing(HTTPStatus.BAD_REQUEST, "Invalid request: more than one Host header, where at most "
+                               "one is allowed")
         # The first of repeated headers counts, as in Starlette's Headers.get(), and trailers add only new names.
-        self._headers.setdefault(name.lower(), value)
+        self._headers.setdefault(key, value)
 
     def on_headers_complete(self) -> None:
         self._head_complete = True
         if self._parser.should_upgrade():
             self._stop_parsing(HTTPStatus.BAD_REQUEST, "Upgrades (such as websockets) are not served here")
+        self._check_host()
         declared = self._headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self._server._max_body_bytes:
             self._stop_parsing(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                f"Request body exceeds {self._server._max_body_bytes} bytes")
         if self._should_continue():
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _check_host(self) -> None:
+        # RFC 9112, section 3.2, requires a 400 response to an HTTP/1.1 request without a Host
+        # header, and to any request whose Host header is invalid.
+        host = self._headers.get(b"host")
+        if host is None:
+            if self._parser.get_http_version() == "1.1":
+                self._stop_parsing(HTTPStatus.BAD_REQUEST,
+                                   "Missing Host header, which every HTTP/1.1 request must have")
+        elif _HOST_VALUE.fullmatch(host) is None:
+            self._stop_parsing(HTTPStatus.BAD_REQUEST, f"Invalid Host header {host[:100]!r}: expected a host name "
+                               "or IP address and an optional port")
 
     def _should_continue(self) -> bool:
         # HTTP/1.0 clients do not know 100 Continue. Behind an earlier request still waiting for its
@@ -235,7 +282,9 @@ class _Connection(asyncio.Protocol):
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = Request(self._parser.get_method().decode("latin-1"), _path(self._url), self._headers, body,
                           self._parser.should_keep_alive())
-        self._queued.append(request)
+        size = self._head_bytes + len(body)
+        self._queued.append((request, size))
+        self._queued_bytes += size
         self._update_reading()
         self._next()
 
@@ -248,7 +297,11 @@ class _Connection(asyncio.Protocol):
         self._dispatching = True
         try:
             while not (self._busy or self._paused_writing or not self._queued or self._closing):
-                request = self._queued.popleft()
+                request, size = self._queued.popleft()
+                self._queued_bytes -= size
+                if isinstance(request, Response):
+                    self._write_rejection(request)
+                    return
                 self._update_reading()
                 self._dispatch(request)
         finally:
@@ -274,6 +327,8 @@ class _Connection(asyncio.Protocol):
 
     def _write(self, request: Request, response: Response) -> None:
         self._busy = False
+        if self._paused_reading:
+            self._update_reading()  # the bytes behind this request no longer count as waiting
         if self._transport is None or self._transport.is_closing():
             return
         keep_alive = request.keep_alive and not self._closing
@@ -287,15 +342,22 @@ class _Connection(asyncio.Protocol):
         self._next()
 
     def _reject(self, status: int, message: str) -> None:
-        # The parser is in an unknown state after an error, so the connection ends here. When an
-        # earlier request still waits for its response, that response goes out with
-        # `connection: close` and the connection closes after it, without this status.
+        # The parser is in an unknown state after an error, so nothing after this request is read.
+        # The requests before it still get their responses in order, then it gets this status.
         logger.debug("Rejecting a webhook request with %d: %s", status, message)
-        self._queued.clear()
-        self._closing = True
-        if self._transport is None or self._transport.is_closing() or self._busy:
-            return
+        self._stopped_reading = True
+        self._in_message = False
+        if self._transport is not None and not self._transport.is_closing() and not self._paused_reading:
+            self._transport.pause_reading()
+            self._paused_reading = True
         response = Response(status, message.encode("utf-8", "replace"), _TEXT)
+        self._queued.append((response, 0))
+        self._next()
+
+    def _write_rejection(self, response: Response) -> None:
+        self._closing = True
+        if self._transport is None or self._transport.is_closing():
+            return
         self._transport.write(_head(response, len(response.body), keep_alive=False) + response.body)
         self._transport.close()
 
@@ -312,16 +374,27 @@ class _Connection(asyncio.Protocol):
                          f"Request line and headers exceed {MAX_HEAD_BYTES} bytes")
 
     def _update_reading(self) -> None:
-        # Stop reading while the client takes no responses or too many requests wait, so neither
-        # can grow without bound. Resume once both have eased.
-        if self._transport is None or self._transport.is_closing():
+        # Stop reading while the client takes no responses, or while the requests waiting behind
+        # the one with the handler are too many or too large, so none of these can grow without
+        # bound. Resume once all have eased to half their limit, unless a request was rejected.
+        if self._transport is None or self._transport.is_closing() or self._stopped_reading:
             return
-        if not self._paused_reading and (self._paused_writing or len(self._queued) > MAX_QUEUED_REQUESTS):
+        if not self._paused_reading and (self._paused_writing or len(self._queued) > MAX_QUEUED_REQUESTS
+                                         or self._waiting_bytes() > MAX_QUEUED_BYTES):
             self._transport.pause_reading()
             self._paused_reading = True
-        elif self._paused_reading and not self._paused_writing and len(self._queued) < MAX_QUEUED_REQUESTS // 2:
+        elif (self._paused_reading and not self._paused_writing and len(self._queued) < MAX_QUEUED_REQUESTS // 2
+              and self._waiting_bytes() <= MAX_QUEUED_BYTES // 2):
             self._transport.resume_reading()
             self._paused_reading = False
+
+    def _waiting_bytes(self) -> int:
+        # With nothing ahead of it, the message being received is the next to be handled, and
+        # max_body_bytes and MAX_HEAD_BYTES bound it, so pausing there would only stall it.
+        if not (self._busy or self._queued):
+            return 0
+        receiving = self._head_bytes + self._body_bytes if self._in_message else 0
+        return self._queued_bytes + receiving
 
     def _count_head(self, size: int) -> None:
         self._head_bytes += size
@@ -344,6 +417,7 @@ class _Connection(asyncio.Protocol):
         """Close now if no request is with the handler, otherwise right after its response."""
         self._closing = True
         self._queued.clear()
+        self._queued_bytes = 0
         if not self._busy and self._transport is not None:
             self._transport.close()
 
