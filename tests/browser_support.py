@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Locator, Page, Playwright
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.jupyterlab_server import JupyterLab
@@ -226,10 +228,30 @@ class LabPage:
 
         def wait() -> None:
             locator.wait_for(state="attached", timeout=timeout_ms)
-            locator.scroll_into_view_if_needed(timeout=timeout_ms)
+            self.scroll_to(locator, timeout_s)
             locator.wait_for(state="visible", timeout=timeout_ms)
 
         self._act(wait, awaited, timeout_s)
+
+    def scroll_to(self, locator: Locator, timeout_s: float = STEP_TIMEOUT_S) -> None:
+        """Scroll `locator` into view, trying again while the panel replaces the element under it.
+
+        A live panel redraws its outputs every second. Playwright's scroll fails at once with
+        "Element is not attached to the DOM" when the element it found is replaced before it
+        scrolls, instead of finding the new one, so this looks it up again until `timeout_s`.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining_ms = max((deadline - time.monotonic()) * 1000, 1)
+            try:
+                locator.scroll_into_view_if_needed(timeout=remaining_ms)
+                return
+            except PlaywrightTimeoutError:
+                raise
+            except PlaywrightError as error:
+                if "not attached" not in str(error) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.1)
 
     def _act(self, action, awaited: str, timeout_s: float) -> None:
         """Run a Playwright `action`, and on its timeout save a screenshot and raise BrowserStepTimeout."""

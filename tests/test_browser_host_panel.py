@@ -69,13 +69,13 @@ def test_host_panel_launch_and_close(lab_page, jupyter_lab):
 
     lab_page.wait_for_text(re.compile(rf"Question 1 \({code}\) · closed · \d+ answers · \d+ people reached · \d+ correct"))
     podium = page.locator(".quizkit-podium").first
-    podium.scroll_into_view_if_needed(timeout=30_000)
+    lab_page.scroll_to(podium, timeout_s=30)
     assert "🥇" in podium.inner_text()
     lab_page.screenshot("podium")
 
     # The projector is in a later cell: scroll to it for the check and the screenshot.
     projector = page.locator(".quizkit-projector")
-    projector.scroll_into_view_if_needed(timeout=30_000)
+    lab_page.scroll_to(projector, timeout_s=30)
     projector.get_by_text(re.compile(r"^🥇 .+ · \d+\.\d s$")).wait_for(state="visible", timeout=30_000)
     lab_page.screenshot("projector-podium")
 
