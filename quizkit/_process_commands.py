@@ -16,7 +16,7 @@ from typing import Any
 
 from quizkit.bot_token import TOKEN_VARIABLE
 from quizkit.cli import EXIT_FAILED, UsageError, _database_path, _number, _port, _positive_int, _time_scale
-from quizkit.console import HostTexts, host_texts
+from quizkit.console import HostTexts, host_error_text, host_texts
 from quizkit.errors import QuizkitError
 from quizkit.event_file import EventFile
 from quizkit.log_redaction import hide_in_logs
@@ -188,29 +188,54 @@ def event_and_database(event: str, db: Path | None) -> tuple[EventFile | None, P
 
 
 def _run_host(args: argparse.Namespace) -> int:
-    from quizkit.control import ControlClient
+    from quizkit.control import ControlError
+    from quizkit.errors import StoreError
     from quizkit.store import require_database
 
-    require_database(args.db)
+    try:
+        require_database(args.db)
+    except StoreError as error:
+        return _host_failed("missing_database", {"path": str(args.db)}, str(error))
 
-    # NOTE: only the results follow the locale. Errors, such as a missing control file or an engine
-    # error that the server returns, are printed in English.
-
-    client = ControlClient.from_file(args.db)
-    if args.action == "open":
-        result: Any = client.open(args.question)
-    elif args.action == "close":
-        result = client.close(args.question, args.answers)
-    elif args.action == "status":
-        result = client.status()
-    else:
-        result = client.leaderboard()
+    try:
+        result = _host_action(args)
+    except ControlError as error:
+        return _host_failed(_host_reason(args.action, error.reason),
+                            {**error.values, "question": str(getattr(args, "question", ""))}, str(error))
 
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         print(_host_text(args.action, result))
     return 0
+
+
+def _host_action(args: argparse.Namespace) -> Any:
+    from quizkit.control import ControlClient
+
+    client = ControlClient.from_file(args.db)
+    if args.action == "open":
+        return client.open(args.question)
+    if args.action == "close":
+        return client.close(args.question, args.answers)
+    if args.action == "status":
+        return client.status()
+    return client.leaderboard()
+
+
+def _host_reason(action: str, reason: str) -> str:
+    # A question in the wrong state means something different to an open and to a close, and only
+    # those two name a question, so elsewhere "not found" can only be an unknown path.
+    if reason == "wrong_state" and action in ("open", "close"):
+        return f"wrong_state_{action}"
+    if reason == "not_found" and action not in ("open", "close"):
+        return "failed"
+    return reason
+
+
+def _host_failed(reason: str, values: dict[str, str], message: str) -> int:
+    print(f"quizkit: {host_error_text(host_texts(), reason, values, message)}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _host_text(action: str, result: Any) -> str:

@@ -52,6 +52,9 @@ class HostTexts:
     states: dict[str, str]
     leaderboard_empty: str
     leaderboard_row: str
+    # Errors by reason (see ControlError), with {values} from the error; a reason missing here
+    # prints the error's own English message.
+    errors: dict[str, str]
 
 
 ENGLISH_HOST = HostTexts(
@@ -64,6 +67,7 @@ ENGLISH_HOST = HostTexts(
     states={"draft": "draft", "open": "open", "closed": "closed"},
     leaderboard_empty="The leaderboard is empty: no closed question has a correct answer yet.",
     leaderboard_row="{position:>3}. {name:<36} {correct:>2} correct {delay_s:>8.1f} s",
+    errors={},
 )
 
 ITALIAN_HOST = HostTexts(
@@ -76,7 +80,40 @@ ITALIAN_HOST = HostTexts(
     states={"draft": "da lanciare", "open": "aperta", "closed": "chiusa"},
     leaderboard_empty="La classifica è vuota: nessuna domanda chiusa ha ancora una risposta esatta.",
     leaderboard_row="{position:>3}. {name:<36} {correct:>2} esatte {delay_s:>8.1f} s",
+    errors={
+        "missing_database": ("Il database {path!r} non esiste, e nessun file è stato creato. Controlla il percorso, "
+                             "o crea il database dell'evento con `quizkit serve --event EVENTO.toml` (o "
+                             "`quizkit rehearse --db {path}` per una prova)."),
+        "no_control_file": ("Il file di controllo {path!r} non esiste: nessun `quizkit serve` è in funzione per "
+                            "questo database. Avvialo prima con `quizkit serve --db {db} ...`."),
+        "bad_control_file": ("Il file di controllo {path!r} è illeggibile o incompleto; riavvia `quizkit serve` "
+                             "per riscriverlo."),
+        "off_loopback": ("L'URL di controllo {url!r} non è un URL http su 127.0.0.1 o localhost; l'endpoint di "
+                         "controllo ascolta solo su questo computer."),
+        "unreachable": ("Nessun server quizkit risponde a {url} ({detail}); `quizkit serve` è in funzione per "
+                        "questo database?"),
+        "token": ("Il server ha rifiutato il token di controllo; riavvia `quizkit serve` per riscrivere il file "
+                  "di controllo."),
+        "not_found": "La domanda {question} non esiste in questo evento; `quizkit host status` elenca le domande.",
+        "wrong_state_open": "La domanda {question} è già chiusa e non si può riaprire; aggiungi una nuova domanda.",
+        "wrong_state_close": ("La domanda {question} non si può chiudere così: una domanda da lanciare va prima "
+                              "aperta, e una domanda già chiusa si chiude di nuovo solo senza risposte, per "
+                              "rileggerne i risultati. `quizkit host status` mostra lo stato di ogni domanda."),
+        "invalid": "Il server ha rifiutato la richiesta come non valida: {detail}",
+        "failed": "Il server quizkit non ha eseguito l'azione: {detail}",
+    },
 )
+
+
+def host_error_text(texts: HostTexts, reason: str, values: dict[str, str], message: str) -> str:
+    """Say the `quizkit host` error `reason` with `values` in `texts`' language, or return its English `message`."""
+    template = texts.errors.get(reason)
+    if template is None:
+        return message
+    try:
+        return template.format(**values)
+    except KeyError:
+        return message  # the error lacks a value the template needs; its English message still names it
 
 
 def host_texts(environ: dict[str, str] | None = None) -> HostTexts:

@@ -44,8 +44,24 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 CLIENT_TIMEOUT_S = 60.0
 
 
+# The reason a ControlError gives for each HTTP status of the control endpoint; others are "failed".
+_STATUS_REASONS = {400: "invalid", 403: "token", 404: "not_found", 409: "wrong_state"}
+
+
 class ControlError(QuizkitError):
-    """The control endpoint of `quizkit serve` cannot be reached, or it rejected a request."""
+    """The control endpoint of `quizkit serve` cannot be reached, or it rejected a request.
+
+    The message is English. `reason` names the failure and `values` hold what the message names, so
+    a caller can say it in another language. The reasons, with their values in brackets:
+    "no_control_file" (path, db), "bad_control_file" (path), "off_loopback" (url) and "unreachable"
+    (url, detail). The endpoint's error responses give "invalid", "token", "not_found", "wrong_state"
+    or "failed", each with `detail`, the endpoint's message.
+    """
+
+    def __init__(self, message: str, reason: str = "failed", **values: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
 
 
 def control_file_path(database: str | os.PathLike[str]) -> Path:
@@ -226,7 +242,8 @@ class ControlClient:
         if parsed.scheme != "http" or parsed.hostname not in LOOPBACK_HOSTS:
             raise ControlError(
                 f"Control URL {url!r} is not an http URL on {' or '.join(LOOPBACK_HOSTS)}; "
-                "the control endpoint only listens on this machine."
+                "the control endpoint only listens on this machine.",
+                "off_loopback", url=url,
             )
         self.url = url.rstrip("/")
         self._token = token
@@ -242,12 +259,15 @@ class ControlClient:
         except FileNotFoundError:
             raise ControlError(
                 f"Control file {str(path)!r} not found; start the server with "
-                f"`quizkit serve --db {os.fspath(database)} ...` first."
+                f"`quizkit serve --db {os.fspath(database)} ...` first.",
+                "no_control_file", path=str(path), db=os.fspath(database),
             ) from None
         except ValueError:
-            raise ControlError(f"Control file {str(path)!r} is not valid JSON; restart `quizkit serve` to rewrite it.") from None
+            raise ControlError(f"Control file {str(path)!r} is not valid JSON; restart `quizkit serve` to rewrite it.",
+                               "bad_control_file", path=str(path)) from None
         if not isinstance(record, dict) or not isinstance(record.get("url"), str) or not isinstance(record.get("token"), str):
-            raise ControlError(f"Control file {str(path)!r} lacks 'url' or 'token'; restart `quizkit serve` to rewrite it.")
+            raise ControlError(f"Control file {str(path)!r} lacks 'url' or 'token'; restart `quizkit serve` to rewrite it.",
+                               "bad_control_file", path=str(path))
         return cls(record["url"], record["token"])
 
     def open(self, question: int | str) -> dict[str, Any]:
@@ -277,11 +297,12 @@ class ControlClient:
         except urllib.error.HTTPError as error:
             with error:
                 message = _error_message(error)
-            raise ControlError(message) from None
+            raise ControlError(message, _STATUS_REASONS.get(error.code, "failed"), detail=message) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ControlError(
-                f"No quizkit server responds at {self.url} ({reason}); is `quizkit serve` running for this database?"
+                f"No quizkit server responds at {self.url} ({reason}); is `quizkit serve` running for this database?",
+                "unreachable", url=self.url, detail=str(reason),
             ) from None
 
 

@@ -418,3 +418,67 @@ def test_host_output_follows_locale(processes, event_db, tmp_path, locale):
         pattern = HOST_OUTPUT[locale][action].format(code=codes[0], code2=codes[1])
         compared = "\n".join(run.stdout.splitlines()[:3]) + "\n" if action == "status" else run.stdout
         assert re.fullmatch(pattern + r"\n", compared), f"{action}: {run.stdout!r}"
+
+
+# What `quizkit host` prints to stderr when an action fails, under each locale.
+HOST_ERRORS = {
+    "C.UTF-8": {
+        "unknown": "quizkit: Question number 9 not found in event 'live'; questions: {listed}",
+        "reopen": "quizkit: Question 1 ({code}) is already closed and cannot be reopened; add a new question instead.",
+        "draft": "quizkit: Question 2 ({code2}) is a draft, so it cannot be closed; open it first with "
+                 "engine.open_question('{code2}').",
+    },
+    "it_IT.UTF-8": {
+        "unknown": "quizkit: La domanda 9 non esiste in questo evento; `quizkit host status` elenca le domande.",
+        "reopen": "quizkit: La domanda 1 è già chiusa e non si può riaprire; aggiungi una nuova domanda.",
+        "draft": "quizkit: La domanda 2 non si può chiudere così: una domanda da lanciare va prima aperta, e una "
+                 "domanda già chiusa si chiude di nuovo solo senza risposte, per rileggerne i risultati. "
+                 "`quizkit host status` mostra lo stato di ogni domanda.",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "it_IT.UTF-8"])
+def test_host_errors_follow_locale(processes, event_db, tmp_path, locale):
+    db, codes = event_db
+    api_url = _start_emulator(processes)
+    _start_serve(processes, "serve", db, api_url, _free_port())
+
+    def host(*args: str) -> subprocess.CompletedProcess:
+        return _quizkit("host", "--db", str(db), *args, cwd=tmp_path, locale=locale)
+
+    assert host("open", "1").returncode == 0
+    assert host("close", "1", "--answer", "Roma").returncode == 0
+    runs = {"unknown": host("open", "9"), "reopen": host("open", "1"), "draft": host("close", "2")}
+
+    for case, run in runs.items():
+        assert run.returncode == 1, f"{case}: {run.stdout}"
+        listed = ", ".join(f"{number} ({code})" for number, code in enumerate(codes, start=1))
+        expected = HOST_ERRORS[locale][case].format(code=codes[0], code2=codes[1], listed=listed)
+        assert run.stderr.strip().splitlines()[-1] == expected, case
+
+
+def test_host_without_server_says_so_in_italian(event_db, tmp_path):
+    db, _ = event_db
+
+    run = _quizkit("host", "--db", str(db), "status", cwd=tmp_path, locale="it_IT.UTF-8")
+
+    assert run.returncode == 1
+    assert run.stderr.strip() == (
+        f"quizkit: Il file di controllo '{db}.control' non esiste: nessun `quizkit serve` è in funzione per "
+        f"questo database. Avvialo prima con `quizkit serve --db {db} ...`."
+    )
+
+
+def test_host_missing_database_in_italian(tmp_path):
+    path = tmp_path / "mistyped.db"
+
+    run = _quizkit("host", "--db", str(path), "status", cwd=tmp_path, locale="it_IT.UTF-8")
+
+    assert run.returncode == 1
+    assert run.stderr.strip() == (
+        f"quizkit: Il database '{path}' non esiste, e nessun file è stato creato. Controlla il percorso, o crea il "
+        f"database dell'evento con `quizkit serve --event EVENTO.toml` (o `quizkit rehearse --db {path}` per una "
+        "prova)."
+    )
+    assert not path.exists()
