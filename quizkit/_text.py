@@ -4,7 +4,7 @@ Telegram clients let people type characters that take no space on screen, and th
 as invisible here. Format characters (Unicode category Cf) include U+200B ZERO WIDTH SPACE, U+00AD
 SOFT HYPHEN, U+FEFF and the bidi controls U+202A-U+202E and U+2066-U+2069. Control characters (Cc)
 include U+0007, but tab, newline and the other whitespace controls are not invisible, because they
-separate words. The Hangul filler letters render as blank space.
+separate words. The Hangul filler letters and U+2800 BRAILLE PATTERN BLANK render as blank space.
 
 Left in, invisible characters make "Roma" followed by U+200B differ from "Roma" and let a name of
 three U+200B pass a length check. A bidi override in a name reverses the rest of the line it is
@@ -19,10 +19,12 @@ import regex
 
 __all__ = ["display_text", "has_invisible", "is_invisible", "perceived_length", "remove_invisible", "visible_length"]
 
-# Hangul fillers: letters (category Lo) that render as blank space, so a Cf filter alone lets them
-# make a name look empty.
-# NOTE: other blank-looking characters, such as U+2800 BRAILLE PATTERN BLANK, still count as visible.
-BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# Characters that render as blank space but are neither whitespace nor format characters, so a Cf
+# filter alone lets them make a name look empty: the Hangul fillers (letters, category Lo) and
+# U+2800 BRAILLE PATTERN BLANK (a symbol, So).
+# NOTE: fonts draw a few more characters blank, such as U+1D159 MUSICAL SYMBOL NULL NOTEHEAD; those
+# still count as visible.
+BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 ZERO_WIDTH_JOINERS = frozenset("\u200c\u200d")
 # U+1F3F4 WAVING BLACK FLAG followed by tag characters U+E0020-U+E007F spells a subdivision flag.
@@ -40,7 +42,7 @@ _GRAPHEME_CLUSTER = regex.compile(r"\X")
 
 
 def is_invisible(character: str) -> bool:
-    """Return whether one character is a format or control character, or a blank letter.
+    """Return whether one character is a format or control character, or one that renders blank.
 
     Whitespace controls such as tab and newline are not invisible, because they separate words.
     """
@@ -49,7 +51,7 @@ def is_invisible(character: str) -> bool:
     category = unicodedata.category(character)
     if category == "Cc":
         return not character.isspace()
-    return category == "Cf" or character in BLANK_LETTERS
+    return category == "Cf" or character in BLANK_CHARACTERS
 
 
 def has_invisible(text: str) -> bool:
@@ -74,10 +76,18 @@ def visible_length(text: str) -> int:
 def perceived_length(text: str) -> int:
     """Return the number of user-perceived characters (extended grapheme clusters) that a reader sees.
 
-    A cluster counts unless all its code points are invisible or whitespace, so a family emoji counts
-    1, and a right-to-left mark or a space counts 0. A lone surrogate counts as one character.
+    A cluster counts when one of its code points is neither invisible, whitespace nor a combining
+    mark, so a family emoji counts 1, and a right-to-left mark, a space or an accent with no letter
+    under it counts 0. A lone surrogate counts as one character.
     """
-    return sum(1 for cluster in _GRAPHEME_CLUSTER.findall(text) if visible_length(cluster) > 0)
+    return sum(1 for cluster in _GRAPHEME_CLUSTER.findall(text) if _has_base(cluster))
+
+
+def _has_base(cluster: str) -> bool:
+    # A combining mark at the start of the text or after a space forms a cluster of its own, which
+    # shows as a floating accent (or a dotted circle) with nothing under it.
+    return any(not (character.isspace() or is_invisible(character) or unicodedata.category(character)[0] == "M")
+               for character in cluster)
 
 
 def display_text(text: str) -> str:

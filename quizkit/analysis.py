@@ -91,20 +91,42 @@ class Results:
 # Loading
 
 
+def _open_reader(path: str | Path) -> sqlite3.Connection:
+    try:
+        return connect_reader(path)
+    except sqlite3.DatabaseError as error:
+        raise _unreadable(path, error) from error
+
+
+def _begin_read(connection: sqlite3.Connection, path: str | Path) -> int:
+    """Begin one read transaction, so every table comes from the same committed state, and return the schema version."""
+    try:
+        connection.execute("BEGIN")
+        return connection.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        raise _unreadable(path, error) from error
+
+
+def _unreadable(path: str | Path, error: sqlite3.DatabaseError) -> StoreError:
+    # SQLite's own messages ("file is not a database", "unable to open database file") name no file.
+    return StoreError(
+        f"Database {str(path)!r} cannot be read: {error}. Check that it is a file a quizkit Store wrote; a "
+        f"reader also needs to write to its folder, where SQLite keeps the -shm file of a WAL database."
+    )
+
+
 def load(path: str | Path, event: str | None = None) -> Results:
     """Read one event of a quizkit database into DataFrames.
 
     With `event` None, the database's only event is read, or the most recently created one.
-    Raises StoreError when the file is missing or has no quizkit schema, EventNotFound for an unknown event name (the message
+    Raises StoreError when the file is missing, unreadable or has no quizkit schema, EventNotFound for an unknown event name (the message
     names the events present) and SchemaVersionError for a database written by a newer quizkit.
     """
     require_database(path)
 
-    connection = connect_reader(path)
+    connection = _open_reader(path)
     try:
-        # One read transaction, so every table comes from the same committed state.
-        connection.execute("BEGIN")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        version = _begin_read(connection, path)
         if version == 0:
             raise StoreError(
                 f"Database {str(path)!r} has no quizkit schema (user_version 0); pass a file that a quizkit "

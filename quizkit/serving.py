@@ -146,7 +146,7 @@ def _certificate_settings(options: ServeOptions) -> dict:
 
 
 def _run(server, engine: Engine, options: ServeOptions, stop: threading.Event) -> None:
-    logger.info("Starting event %r for bot %s (%s, API %s)", options.event, masked_token(options.token),
+    logger.info("Starting event %r for bot %s (%s, API %s)", engine.event.name, masked_token(options.token),
                 options.transport, options.api_url)
     server.start()
     try:
@@ -154,10 +154,10 @@ def _run(server, engine: Engine, options: ServeOptions, stop: threading.Event) -
                                 options.control_host, options.control_port)
         with control:
             listening = f"webhook {server.webhook_url}" if server.webhook_url else "polling"
-            print(f"Serving event {options.event!r} for bot {masked_token(options.token)} ({listening}); "
+            print(f"Serving event {engine.event.name!r} for bot {masked_token(options.token)} ({listening}); "
                   f"control endpoint {control.url}, token in {control.control_file}. Ctrl-C stops it.", flush=True)
             stop.wait()
-            logger.info("Stopping event %r", options.event)
+            logger.info("Stopping event %r", engine.event.name)
     finally:
         server.stop()
 

@@ -114,6 +114,9 @@ def test_serve_event_file_creates_event(processes, tmp_path):  # noqa: F811 - th
     assert len(questions) == 2
     assert json.loads(status.stdout)["event"] == "live-from-file"
     assert calls[-1]["params"]["max_connections"] == 12
+    # The output names the event as the database and `quizkit host` do, not the file it came from.
+    assert "Serving event 'live-from-file' for bot" in output
+    assert "live.toml'" not in output
 
 
 def test_serve_event_file_other_bot_rejected(processes, tmp_path):  # noqa: F811 - the fixture

@@ -232,6 +232,28 @@ def test_valid_host_accepted(running, host):
     assert running.handler.requests[0].headers[b"host"] == host
 
 
+@pytest.mark.parametrize("host", [b"example.org ", b"example.org:8443\t", b"[::1]:88  \t "])
+def test_host_trailing_whitespace_accepted(running, host):
+    # Whitespace after a field value is not part of it (RFC 9112, section 5.1).
+    with running.connect() as connection:
+        connection.sendall(b"GET /h HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+
+        assert _read_response(connection)[0] == 200
+
+
+@pytest.mark.parametrize("version", [b"2.0", b"0.9"])
+def test_other_http_version_rejected(running, version):
+    with running.connect() as connection:
+        connection.sendall(b"GET /v HTTP/" + version + b"\r\n\r\n")
+        status, headers, body = _read_response(connection)
+
+        assert _closed_by_server(connection)
+    assert status == 505
+    assert body == b"HTTP version " + version + b" is not supported here; use HTTP/1.1"
+    assert headers["connection"] == "close"
+    assert running.handler.requests == []
+
+
 def test_http_10_without_host_accepted(running):
     # RFC 9112, section 3.2, requires the Host header of HTTP/1.1 requests only.
     with running.connect() as connection:

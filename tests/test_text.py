@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quizkit._text import (
-    BLANK_LETTERS,
+    BLANK_CHARACTERS,
     display_text,
     has_invisible,
     is_invisible,
@@ -28,7 +28,7 @@ def _reference_is_invisible(character: str) -> bool:
     category = unicodedata.category(character)
     if category == "Cc":
         return not character.isspace()
-    return category == "Cf" or character in BLANK_LETTERS
+    return category == "Cf" or character in BLANK_CHARACTERS
 
 
 def test_is_invisible_matches_categories_for_every_ascii():
@@ -69,6 +69,9 @@ def test_display_text_examples():
     ("a\ud800b", 3),  # a lone surrogate counts as one character
     ("\u200fab\u200b", 2),  # an RTL mark and a zero-width space are not seen
     ("a b", 2),
+    ("\u0301 \u0301", 0),  # accents with no letter under them
+    ("1\ufe0f\u20e3", 1),  # a keycap: a digit, a variation selector and an enclosing mark
+    ("\u2800\u2800", 0),
     ("", 0),
 ])
 def test_perceived_length(text, expected):

@@ -101,6 +101,8 @@ def _port(text: str, words: dict[str, str]) -> int:
 
 
 def _open_store(settings: _Settings, words: dict[str, str]) -> Store:
+    if settings.db_path.is_dir():
+        raise HostStartError(words["start_database_folder"].format(path=settings.db_path))
     # A mistyped QUIZKIT_DB must not become a new, empty database.
     if not settings.db_path.is_file():
         raise HostStartError(words["start_database_missing"].format(path=settings.db_path, event=settings.event))
@@ -127,6 +129,7 @@ def _start(host: Host, settings: _Settings, words: dict[str, str]) -> None:
     except (EventAlreadyServed, PollerAlreadyRunning) as error:
         raise HostStartError(words["start_already_running"].format(error=mask_secrets(str(error)))) from error
     except (ServerStartFailed, OSError) as error:
-        # The server's own message masks the token; an OSError names none.
-        url = settings.api_url.rstrip("/").removesuffix("/bot")
+        # The server's own message masks the token; an OSError names none. A QUIZKIT_API_URL
+        # copied with its /bot<token> part would show the token, so the URL is masked too.
+        url = mask_secrets(settings.api_url.rstrip("/").removesuffix("/bot"))
         raise HostStartError(words["start_failed"].format(url=url, error=mask_secrets(str(error)))) from error

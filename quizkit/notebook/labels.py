@@ -128,6 +128,9 @@ _LABELS = {
                                  "then run this cell again.\nDetail: {error}",
         "start_database_failed": "Database {path} cannot be used, so the event cannot start. Check QUIZKIT_DB, "
                                  "then run the cells again.\nDetail: {error}",
+        "start_database_folder": "QUIZKIT_DB is {path}, which is a folder, not a database file. Set it to the "
+                                 "database file's path (for example QUIZKIT_DB={path}/codeweek.db), then run the "
+                                 "cells again.",
     },
     "it": {
         "title": "quizkit · {event}",
@@ -254,6 +257,9 @@ _LABELS = {
                                  "Ctrl-C), poi eseguite di nuovo questa cella.\nDettaglio: {error}",
         "start_database_failed": "Il database {path} non si può usare, quindi l'evento non può partire. "
                                  "Controllate QUIZKIT_DB, poi eseguite di nuovo le celle.\nDettaglio: {error}",
+        "start_database_folder": "QUIZKIT_DB vale {path}, che è una cartella e non un file di database. "
+                                 "Impostatela con il percorso del file (per esempio QUIZKIT_DB={path}/codeweek.db), "
+                                 "poi eseguite di nuovo le celle.",
     },
 }
 

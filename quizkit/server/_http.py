@@ -8,10 +8,10 @@ in one call.
 
 What it speaks: HTTP/1.0 and 1.1, keep-alive, pipelined requests (handled in order, one at a
 time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through an SSLContext.
-What it rejects, then closes the connection: malformed requests (400), HTTP/1.1 requests without a
-Host header (400), requests with more than one Host header or an invalid one (400), upgrades
-(400), bodies over `max_body_bytes` (413), headers over MAX_HEAD_BYTES (431), and chunk framing
-with trailers over MAX_HEAD_BYTES (400). A rejected request pipelined behind others gets its
+What it rejects, then closes the connection: malformed requests (400), versions other than 1.0 and
+1.1 (505), HTTP/1.1 requests without a Host header (400), requests with more than one Host header
+or an invalid one (400), upgrades (400), bodies over `max_body_bytes` (413), headers over
+MAX_HEAD_BYTES (431), and chunk framing with trailers over MAX_HEAD_BYTES (400). A rejected request pipelined behind others gets its
 status after their responses, and nothing the client sent after it is read. An idle connection
 closes after `keep_alive_s`, and so does a TLS connection whose handshake has not finished by
 then. The connection is aborted when its client has not taken the last responses another
@@ -242,6 +242,7 @@ class _Connection(asyncio.Protocol):
         self._head_complete = True
         if self._parser.should_upgrade():
             self._stop_parsing(HTTPStatus.BAD_REQUEST, "Upgrades (such as websockets) are not served here")
+        self._check_version()
         self._check_host()
         declared = self._headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self._server._max_body_bytes:
@@ -250,10 +251,22 @@ class _Connection(asyncio.Protocol):
         if self._should_continue():
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
+    def _check_version(self) -> None:
+        # httptools accepts a request line with HTTP/2.0, which is no HTTP/1 request, so the Host
+        # check below, made for 1.1, would not apply to it.
+        version = self._parser.get_http_version()
+        if version not in ("1.0", "1.1"):
+            self._stop_parsing(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED,
+                               f"HTTP version {version} is not supported here; use HTTP/1.1")
+
     def _check_host(self) -> None:
         # RFC 9112, section 3.2, requires a 400 response to an HTTP/1.1 request without a Host
-        # header, and to any request whose Host header is invalid.
+        # header, and to any request whose Host header is invalid. httptools drops the whitespace
+        # before a field value but keeps the whitespace after it, which is not part of the value
+        # either (RFC 9112, section 5.1).
         host = self._headers.get(b"host")
+        if host is not None:
+            host = host.rstrip(b" \t")
         if host is None:
             if self._parser.get_http_version() == "1.1":
                 self._stop_parsing(HTTPStatus.BAD_REQUEST,

@@ -49,16 +49,26 @@ def to_datetime(text: str | None) -> datetime | None:
 
 
 def require_database(path: str | Path) -> None:
-    """Raise StoreError, naming `path` and how to create a database, when no file exists there.
+    """Raise StoreError, naming `path` and how to create a database, when no file exists there or it is a folder.
 
     Commands that only use an event call it first, so a mistyped path never becomes a new, empty
     database that hides the mistake.
     """
     if Path(path).is_file():
         return
+    if Path(path).is_dir():
+        raise StoreError(f"Database path {str(path)!r} is a folder; give the path of a database file in it.")
     raise StoreError(
         f"Database {str(path)!r} not found, and no file was created. Check the path, or create the event's "
         f"database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a rehearsal)."
+    )
+
+
+def _open_failed(path: str, error: sqlite3.DatabaseError) -> StoreError:
+    # SQLite's own messages ("file is not a database", "unable to open database file") name no file.
+    return StoreError(
+        f"Database {path!r} cannot be opened: {error}. Check that it is a file a quizkit Store wrote, and that "
+        f"you may write to it and to its folder, where SQLite keeps its -wal and -shm files."
     )
 
 
@@ -93,15 +103,22 @@ class Database:
         # True once `_changed_elsewhere` has read data_version in the open write transaction.
         self._data_version_read = False
 
-        self._connection = sqlite3.connect(
-            self.path,
-            check_same_thread=False,
-            isolation_level=None,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
+        try:
+            self._connection = sqlite3.connect(
+                self.path,
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
+        except sqlite3.DatabaseError as error:
+            raise _open_failed(self.path, error) from error
         self._connection.row_factory = sqlite3.Row
-        self._configure()
-        migrate(self._connection, self.path)
+        try:
+            self._configure()
+            migrate(self._connection, self.path)
+        except sqlite3.DatabaseError as error:
+            self._connection.close()
+            raise _open_failed(self.path, error) from error
 
     def _configure(self) -> None:
         mode = self._connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
