@@ -195,7 +195,8 @@ def _run_host(args: argparse.Namespace) -> int:
     try:
         require_database(args.db)
     except StoreError as error:
-        return _host_failed("missing_database", {"path": str(args.db)}, str(error))
+        reason = "database_is_folder" if Path(args.db).is_dir() else "missing_database"
+        return _host_failed(reason, {"path": str(args.db)}, str(error))
 
     try:
         result = _host_action(args)

@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (QuizkitError, TimeoutError, OSError, sqlite3.Error) as error:
-        # TODO: these messages stay English under an Italian locale; only the results of quizkit host
-        # and quizkit rehearse have Italian texts.
+        # TODO: these messages stay English under an Italian locale. Only quizkit host (results and
+        # errors) and quizkit rehearse have Italian texts.
         print(f"quizkit: {mask_secrets(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

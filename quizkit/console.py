@@ -84,6 +84,8 @@ ITALIAN_HOST = HostTexts(
         "missing_database": ("Il database {path!r} non esiste, e nessun file è stato creato. Controlla il percorso, "
                              "o crea il database dell'evento con `quizkit serve --event EVENTO.toml` (o "
                              "`quizkit rehearse --db {path}` per una prova)."),
+        "database_is_folder": ("Il percorso del database {path!r} è una cartella; indica il percorso di un file di "
+                               "database al suo interno."),
         "no_control_file": ("Il file di controllo {path!r} non esiste: nessun `quizkit serve` è in funzione per "
                             "questo database. Avvialo prima con `quizkit serve --db {db} ...`."),
         "bad_control_file": ("Il file di controllo {path!r} è illeggibile o incompleto; riavvia `quizkit serve` "

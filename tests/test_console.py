@@ -32,7 +32,7 @@ def test_host_error_without_its_values_keeps_message():
 
 
 def test_every_italian_host_error_has_a_reason():
-    reasons = {"missing_database", "no_control_file", "bad_control_file", "off_loopback", "unreachable", "token",
+    reasons = {"missing_database", "database_is_folder", "no_control_file", "bad_control_file", "off_loopback", "unreachable", "token",
                "not_found", "wrong_state_open", "wrong_state_close", "invalid", "failed"}
 
     assert set(ITALIAN_HOST.errors) == reasons

@@ -482,3 +482,13 @@ def test_host_missing_database_in_italian(tmp_path):
         "prova)."
     )
     assert not path.exists()
+
+
+def test_host_database_folder_in_italian(tmp_path):
+    run = _quizkit("host", "--db", str(tmp_path), "status", cwd=tmp_path, locale="it_IT.UTF-8")
+
+    assert run.returncode == 1
+    assert run.stderr.strip() == (
+        f"quizkit: Il percorso del database '{tmp_path}' è una cartella; indica il percorso di un file di database "
+        "al suo interno."
+    )
