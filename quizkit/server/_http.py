@@ -11,11 +11,11 @@ time), bodies by Content-Length or chunked, `Expect: 100-continue`, TLS through 
 What it rejects, then closes the connection: malformed requests (400), versions other than 1.0 and
 1.1 (505), HTTP/1.1 requests without a Host header (400), requests with more than one Host header
 or an invalid one (400), upgrades (400), bodies over `max_body_bytes` (413), headers over
-MAX_HEAD_BYTES (431), and chunk framing with trailers over MAX_HEAD_BYTES (400). A rejected request pipelined behind others gets its
-status after their responses, and nothing the client sent after it is read. An idle connection
-closes after `keep_alive_s`, and so does a TLS connection whose handshake has not finished by
-then. The connection is aborted when its client has not taken the last responses another
-`keep_alive_s` later.
+MAX_HEAD_BYTES (431), and chunk framing with trailers over MAX_HEAD_BYTES (400). A rejected request
+pipelined behind others gets its status after their responses, and nothing the client sent after
+it is read. An idle connection closes after `keep_alive_s`, and so does a TLS connection whose
+handshake has not finished by then. The connection is aborted when its client has not taken the
+last responses another `keep_alive_s` later.
 
 Behind a request still waiting for its response, a connection may queue MAX_QUEUED_REQUESTS
 requests and MAX_QUEUED_BYTES bytes. Beyond either the server stops reading from it, so the
