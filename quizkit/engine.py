@@ -116,6 +116,13 @@ def question_ref(ref: object) -> int | str:
         return int(ref)
     raise TypeError(f"Question reference {ref!r} must be a number (int) or a code (str).")
 
+
+def known_events(store: Store) -> str:
+    """Return "events: a, b" for the events in `store`, or say that it has none, for error messages."""
+    names = store.event_names()
+    return f"events: {', '.join(names)}" if names else "the database has no events yet"
+
+
 class Engine:
     """The rules of one event. Build it with `create_event` or `load`, not with the constructor.
 
@@ -177,10 +184,8 @@ class Engine:
         """Return the engine of an existing event, with its questions, participants and outbox."""
         event = store.event(name)
         if event is None:
-            names = store.event_names()
-            known = f"events: {', '.join(names)}" if names else "the database has no events yet"
             raise EventNotFound(
-                f"Event {name!r} not found in {store.path!r}; {known}. "
+                f"Event {name!r} not found in {store.path!r}; {known_events(store)}. "
                 f"Create it with Engine.create_event(store, name={name!r}, ...)."
             )
         return cls(store, event, clock)

@@ -13,8 +13,8 @@ from telegram.error import TelegramError
 
 from quizkit.bot.telegram import TELEGRAM_API_URL, api_base_url, make_bot, masked_token
 from quizkit.control import ControlServer, control_file_path
-from quizkit.engine import Engine
-from quizkit.errors import InvalidEventFile, QuizkitError
+from quizkit.engine import Engine, known_events
+from quizkit.errors import EventNotFound, InvalidEventFile, QuizkitError
 from quizkit.event_file import DEFAULT_MAX_CONNECTIONS, EventFile
 from quizkit.event_setup import open_event
 from quizkit.log_redaction import hide_in_logs
@@ -117,7 +117,15 @@ def fetch_bot_username(token: str, api_url: str) -> str:
 def _open_engine(store: Store, options: ServeOptions) -> Engine:
     event_file = options.event_file
     if event_file is None:
-        return Engine.load(store, options.event)
+        try:
+            return Engine.load(store, options.event)
+        except EventNotFound:
+            # The engine's message suggests a Python call; someone at the command line needs the command.
+            raise EventNotFound(
+                f"Event {options.event!r} not found in {store.path!r}; {known_events(store)}. Give the name of one of "
+                f"them, or create the event from an event file with `quizkit serve --event EVENT.toml "
+                f"--db {store.path}`."
+            ) from None
 
     username = fetch_bot_username(options.token, options.api_url)
     if event_file.bot_username is not None and event_file.bot_username.casefold() != username.casefold():

@@ -136,3 +136,19 @@ def test_database_read_only_named(read_only_folder, tmp_path, command):
     assert "unable to open database file" in run.stderr
     assert "write to it and to its folder" in run.stderr or "write to its folder" in run.stderr
 
+
+
+def test_serve_unknown_event_names_the_command(tmp_path):
+    path = tmp_path / "quiz.db"
+    with Store(path) as store:
+        Engine.create_event(store, name="codeweek", language="en", channel_id=-1001000000001,
+                            bot_username="quizkit_test_bot")
+
+    run = _quizkit("serve", "--db", str(path), "--event", "codewek", "--api-url", "http://127.0.0.1:9",
+                   "--listen", "127.0.0.1:0", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert run.stderr == (
+        f"quizkit: Event 'codewek' not found in {str(path)!r}; events: codeweek. Give the name of one of them, or "
+        f"create the event from an event file with `quizkit serve --event EVENT.toml --db {path}`.\n"
+    )
