@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -390,17 +391,25 @@ HOST_OUTPUT = {
 }
 
 
-@pytest.mark.parametrize("locale", ["C.UTF-8", "it_IT.UTF-8"])
-def test_host_output_follows_locale(processes, event_db, tmp_path, locale):
-    from quizkit.emulator import SimUser
-    from quizkit.emulator.remote import RemoteEmulator
-
+def _serve_for_host(processes: Processes, event_db: tuple[Path, list[str]], folder: Path,
+                    locale: str) -> tuple[list[str], str, Callable[..., subprocess.CompletedProcess]]:
+    """Start the emulator and `quizkit serve` on the event; return its codes, the emulator's URL and a `quizkit host` runner."""
     db, codes = event_db
     api_url = _start_emulator(processes)
     _start_serve(processes, "serve", db, api_url, _free_port())
 
     def host(*args: str) -> subprocess.CompletedProcess:
-        return _quizkit("host", "--db", str(db), *args, cwd=tmp_path, locale=locale)
+        return _quizkit("host", "--db", str(db), *args, cwd=folder, locale=locale)
+
+    return codes, api_url, host
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "it_IT.UTF-8"])
+def test_host_output_follows_locale(processes, event_db, tmp_path, locale):
+    from quizkit.emulator import SimUser
+    from quizkit.emulator.remote import RemoteEmulator
+
+    codes, api_url, host = _serve_for_host(processes, event_db, tmp_path, locale)
 
     runs = {"empty": host("leaderboard"), "open": host("open", "1")}
     emulator = RemoteEmulator(api_url)
@@ -440,12 +449,7 @@ HOST_ERRORS = {
 
 @pytest.mark.parametrize("locale", ["C.UTF-8", "it_IT.UTF-8"])
 def test_host_errors_follow_locale(processes, event_db, tmp_path, locale):
-    db, codes = event_db
-    api_url = _start_emulator(processes)
-    _start_serve(processes, "serve", db, api_url, _free_port())
-
-    def host(*args: str) -> subprocess.CompletedProcess:
-        return _quizkit("host", "--db", str(db), *args, cwd=tmp_path, locale=locale)
+    codes, _, host = _serve_for_host(processes, event_db, tmp_path, locale)
 
     assert host("open", "1").returncode == 0
     assert host("close", "1", "--answer", "Roma").returncode == 0
