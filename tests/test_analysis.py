@@ -27,6 +27,7 @@ from quizkit.engine import Engine
 from quizkit.errors import EventNotFound, StoreError
 from quizkit.model import Sender
 from quizkit.store import Store
+from tests.conftest import MISSING_DATABASE
 from tests.engine_support import START, Chat, FakeClock
 
 ANNA = Sender(user_id=730145821, first_name="Annabella", last_name="Rossini", username="annabella_r", language_code="en")
@@ -181,10 +182,7 @@ def test_load_missing_file_raises(tmp_path):
     with pytest.raises(StoreError) as raised:
         analysis.load(path)
 
-    assert str(raised.value) == (
-        f"Database {str(path)!r} not found, and no file was created. Check the path, or create the event's "
-        f"database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a rehearsal)."
-    )
+    assert str(raised.value) == MISSING_DATABASE.format(path=str(path))
     assert not path.exists()
 
 

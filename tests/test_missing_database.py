@@ -13,10 +13,8 @@ from quizkit import analysis
 from quizkit.engine import Engine
 from quizkit.errors import StoreError
 from quizkit.store import Store
-from tests.conftest import TOKEN
+from tests.conftest import MISSING_DATABASE, TOKEN
 
-NOT_FOUND = ("Database {path!r} not found, and no file was created. Check the path, or create the event's "
-             "database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a rehearsal).")
 
 
 def _quizkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -38,7 +36,7 @@ def test_missing_database_reported_not_created(tmp_path, command):
     run = _quizkit(*command[:1], "--db", str(path), *command[1:], cwd=tmp_path)
 
     assert run.returncode == 1
-    assert run.stderr == f"quizkit: {NOT_FOUND.format(path=str(path))}\n"
+    assert run.stderr == f"quizkit: {MISSING_DATABASE.format(path=str(path))}\n"
     assert sorted(item.name for item in tmp_path.iterdir()) == []
 
 

@@ -15,6 +15,7 @@ from quizkit.errors import EventExists, SchemaVersionError, StoreError
 from quizkit.model import Answer, Sender
 from quizkit.store import SCHEMA_VERSION, Conversation, Store, connect_reader
 from quizkit.store._database import to_text
+from tests.conftest import MISSING_DATABASE
 
 START = datetime(2024, 10, 14, 18, 0, tzinfo=timezone.utc)
 
@@ -558,10 +559,7 @@ def test_store_without_create_rejects_missing_file(tmp_path):
     with pytest.raises(StoreError) as raised:
         Store(path, create=False)
 
-    assert str(raised.value) == (
-        f"Database {str(path)!r} not found, and no file was created. Check the path, or create the event's "
-        f"database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a rehearsal)."
-    )
+    assert str(raised.value) == MISSING_DATABASE.format(path=str(path))
     assert not path.exists()
 
 
