@@ -118,7 +118,7 @@ def question_ref(ref: object) -> int | str:
 
 
 def known_events(store: Store) -> str:
-    """Return "events: a, b" for the events in `store`, or say that it has none, for error messages."""
+    """Return "events: a, b" for the events in `store`, or "the database has no events yet", for error messages."""
     names = store.event_names()
     return f"events: {', '.join(names)}" if names else "the database has no events yet"
 

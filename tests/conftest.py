@@ -53,7 +53,7 @@ def loopback_only():
 TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken"
 BOT_USERNAME = "quizkit_test_bot"
 CHANNEL_ID = -1001000000042
-# What every entry point that needs an existing database says when no file is at {path}.
+# The error of every entry point that needs an existing database when no file is at {path}.
 MISSING_DATABASE = ("Database {path!r} not found, and no file was created. Check the path, or create the event's "
                     "database with `quizkit serve --event EVENT.toml` (or `quizkit rehearse --db {path}` for a "
                     "rehearsal).")
