@@ -101,6 +101,11 @@ class Processes:
             if process.poll() is None:
                 process.kill()
             process.wait(timeout=10)
+            # A test that failed before reading a process's pipes leaves them open, and their
+            # ResourceWarning at garbage collection would fail whichever test runs then.
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
 
 
 @pytest.fixture

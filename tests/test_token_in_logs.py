@@ -78,7 +78,7 @@ def test_event_at_debug_never_logs_token(debug_logs, engine, transport, capsys):
     assert all(WEBHOOK_SECRET not in text for text in texts)
     assert all(SECRET not in str(record.msg) and SECRET not in repr(record.args) for record in debug_logs.records)
     assert SECRET not in output.out + output.err
-    assert "Server failed to start: InvalidToken: The token `555000112:***` was rejected" in str(rejected.value)
+    assert "Server failed to start at getMe: InvalidToken: The token `555000112:***` was rejected" in str(rejected.value)
     assert SECRET not in str(rejected.value)
 
 

@@ -13,7 +13,7 @@ from cryptography import x509
 from quizkit.certificate import CertificateError, ensure_self_signed, write_self_signed
 from quizkit.emulator import SimUser
 from quizkit.server import Server
-from quizkit.server.server import ALLOWED_UPDATES
+from quizkit.server.server import ALLOWED_UPDATES, ServerStartFailed
 from tests.conftest import TOKEN
 
 ADA = SimUser(user_id=333000333, first_name="Ada", language_code="en")
@@ -36,6 +36,17 @@ def test_set_webhook_parameters_at_start(engine, emulator):
     assert call["drop_pending_updates"] is False
     assert len(call["secret_token"]) >= 32
     assert "certificate" not in call
+
+
+def test_set_webhook_timeout_names_the_call(engine, emulator):
+    emulator.inject_fault(TOKEN, "timeout", method="setWebhook", delay_s=3)
+    server = Server(engine, TOKEN, api_url=emulator.base_url, rate_limit=False, api_timeout_s=0.5)
+
+    with pytest.raises(ServerStartFailed) as raised:
+        server.start()
+
+    assert str(raised.value).startswith("Server failed to start at setWebhook: TimedOut: Timed out. ")
+    assert not server.running
 
 
 def test_set_webhook_secret_random_per_start(engine, emulator):

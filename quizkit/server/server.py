@@ -151,6 +151,7 @@ class Server:
         self._event_lock.acquire()
         self._started.clear()
         self._start_error = None
+        self._start_step = "getMe"  # what the server thread was doing when a start error happened
         self._thread = threading.Thread(target=self._run, name="quizkit-server", daemon=True)
         self._thread.start()
 
@@ -169,7 +170,8 @@ class Server:
             text = mask_secrets(str(error))
             cause = error if text == str(error) else None
             raise ServerStartFailed(
-                f"Server failed to start: {type(error).__name__}: {text.rstrip('. ')}. The Bot API is at "
+                f"Server failed to start at {self._start_step}: {type(error).__name__}: {text.rstrip('. ')}. "
+                f"The Bot API is at "
                 f"{self._api_url.removesuffix('/bot')}; check that it answers and that the token is right, "
                 f"then start again."
             ) from cause
@@ -304,13 +306,17 @@ class Server:
         web_server: HttpServer | None = None
         poller: Poller | None = None
         try:
+            self._start_step = "getMe"
             await bot.initialize()
             self._processor = UpdateProcessor(self.engine, bot, self.traffic)
             self._outbox = OutboxSender(self.engine, bot)
             if self.transport == "webhook":
+                self._start_step = "listening for the webhook"
                 web_server = await self._listen()
+                self._start_step = "setWebhook"
                 await self._set_webhook(bot)
             else:
+                self._start_step = "deleteWebhook"
                 candidate = Poller(bot, self._processor, allowed_updates=ALLOWED_UPDATES,
                                    trust_env=self._api_url.startswith(TELEGRAM_API_URL))
                 candidate.claim()
