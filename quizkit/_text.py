@@ -74,7 +74,7 @@ def visible_length(text: str) -> int:
 
 
 def perceived_length(text: str) -> int:
-    """Return the number of user-perceived characters (extended grapheme clusters) that a reader sees.
+    """Return the number of user-perceived characters (extended grapheme clusters) in `text`.
 
     A cluster counts when one of its code points is neither invisible, whitespace nor a combining
     mark, so a family emoji counts 1, and a right-to-left mark, a space or an accent with no letter

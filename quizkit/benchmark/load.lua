@@ -133,7 +133,7 @@ function delay()
   -- Sends follow a fixed schedule per connection. A late one goes at once and the schedule stays,
   -- so the average rate is the target unless the server is slower than it. Each connection's first
   -- send is offset by its share of one interval, so the connections take turns instead of sending
-  -- together, and a run of a second or two still holds the target rate.
+  -- together, and a run of a second or two still reaches the target rate.
   -- NOTE: wrk times a request from its send. When the server falls behind, the time a request
   -- waited for its turn is missing from its latency, so the harness also checks the achieved rate.
   if interval_ms == 0 then

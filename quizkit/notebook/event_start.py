@@ -5,7 +5,7 @@
 
 A start can fail for reasons the host can fix: a variable not set, a database file that does not
 exist, an event not in the database, a Bot API that does not respond, or another process serving the
-event. Each raises HostStartError, whose message is in the panel's language and says what to do.
+event. Each raises HostStartError, whose message is in the panel's language and tells the host what to do.
 """
 
 from __future__ import annotations

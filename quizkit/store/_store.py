@@ -167,10 +167,10 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
 class Store(Database):
     """A quizkit database: one SQLite file in WAL mode that contains any number of events.
 
-    `Store(path)` creates the file or migrates it to the current schema; with `create=False` a missing
-    file raises StoreError instead. One Store may be shared by
-    threads; each statement and each `transaction()` runs under the store's lock. Other threads or
-    processes that only read can open `store.reader()` and never wait for the writer.
+    `Store(path)` creates the file or migrates it to the current schema. With `create=False`, a
+    missing file raises StoreError instead. One Store may be shared by threads; each statement and
+    each `transaction()` runs under the store's lock. Other threads or processes that only read can
+    open `store.reader()` and never wait for the writer.
     """
 
     def __init__(self, path: str | Path, create: bool = True) -> None:
